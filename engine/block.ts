@@ -1,0 +1,217 @@
+/**
+ * The block model: what a block file under `nodes/` exports. The definition (ports, params, docs)
+ * and the implementation (`create`) live together so that the editor and the engine read the same
+ * source of truth.
+ */
+import type { EnvSpec, Space, VecEnv } from './env.ts';
+import type { ParamSpecs, ParamValues } from './params.ts';
+import type { PortType } from './ports.ts';
+import type { Rng } from './rng.ts';
+import type { Tensor, TF, Variable } from './tf.ts';
+
+export interface PortDef {
+  name: string;
+  type: PortType;
+  doc: string;
+  /** An input that may stay unconnected. */
+  optional?: boolean;
+  /** An input that accepts several edges (e.g. the terms of a weighted sum). */
+  multi?: boolean;
+}
+
+/**
+ * How the engine schedules a block:
+ * - resource: built once (environments, networks, heads); outputs are Env/Module/Policy objects.
+ * - collector: starts the `iteration` clock (one batch of experience per iteration).
+ * - minibatch: starts an `update` clock nested in its input's clock (epochs × minibatches).
+ * - optimizer: differentiates the cone of its `loss` input and steps its modules' variables.
+ * - op: computes outputs from inputs on the fastest clock among its inputs.
+ * - sink: consumes values (metrics, checkpoints, evaluation); runs on its inputs' clock.
+ */
+export type BlockRole = 'resource' | 'collector' | 'minibatch' | 'optimizer' | 'op' | 'sink';
+
+export interface BlockDoc {
+  summary: string;
+  /** The lecture's formula, LaTeX. */
+  formula?: string;
+  /** Paper or lecture reference. */
+  reference?: string;
+}
+
+/** Per-sample data as host arrays: `data` has `size × width` floats, row-major. */
+export interface HostField {
+  data: Float32Array;
+  width: number;
+}
+
+/**
+ * A batch of experience on the host. Rows are trajectory-contiguous: row i+1 is the successor of
+ * row i in the same episode exactly where `cont[i] = 1`.
+ */
+export interface HostBatch {
+  kind: 'batch';
+  size: number;
+  fields: Record<string, HostField>;
+}
+
+export interface EnvResource {
+  kind: 'env';
+  spec: EnvSpec;
+  numEnvs: number;
+  /** The training instance (created once, shared by every collector that reads this env). */
+  instance(): VecEnv;
+  /**
+   * A fresh, independent instance (e.g. for evaluation), seeded from `seed`. Wrappers (e.g.
+   * observation normalisation) apply their current, frozen transform to it.
+   */
+  make(numEnvs: number, seed: number): VecEnv;
+}
+
+export interface ModuleResource {
+  kind: 'module' | 'policy';
+  nodeId: string;
+  inputSize: number;
+  outputSize: number;
+  /** Every trainable variable this module (and what it wraps) owns. */
+  variables: Variable[];
+  /** Forward pass on a [batch, inputSize] tensor. */
+  apply(x: Tensor): Tensor;
+}
+
+export type DistributionKind = 'categorical' | 'diagGaussian';
+
+export interface PolicyResource extends ModuleResource {
+  kind: 'policy';
+  distribution: DistributionKind;
+  actionSpace: Space;
+  /**
+   * log π(a|s) for each row, from `out = apply(obs)` (logits or mean), so several blocks can share
+   * one forward pass: actions [B] or [B, k] → [B].
+   */
+  logProb(out: Tensor, actions: Tensor): Tensor;
+  /** Entropy H(π(·|s)) for each row, from `out = apply(obs)` → [B]. */
+  entropy(out: Tensor): Tensor;
+  /**
+   * Acts on the host for collectors and evaluators: one forward pass for `n` observations, then
+   * sampling (or the mode when `deterministic`) with the caller's seeded RNG. Writes actions
+   * (`n × actionSize`) and their log-probabilities (`n`).
+   */
+  act(obs: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
+}
+
+export type ResourceValue = EnvResource | ModuleResource | PolicyResource;
+
+/** What flows on a value port at run time. */
+export type PortValue = Tensor | HostBatch | ResourceValue | null;
+
+export interface BuildContext {
+  nodeId: string;
+  tf: TF;
+  runSeed: number;
+  /** A seeded RNG private to this node and purpose (derived from run seed + node id + purpose). */
+  rng(purpose: string): Rng;
+  /** The run's step budget (schedules anneal over it). */
+  totalSteps: number;
+  /**
+   * The environment whose observations reach this block (resolved by the compiler for modules,
+   * heads and collectors); undefined where none does.
+   */
+  envSpec: EnvSpec | undefined;
+  /** Where each connected input comes from, in edge order (e.g. to key weights by source). */
+  inputSources: Record<string, { node: string; port: string; field?: string }[]>;
+  /** Resource inputs, already built (single or array for multi ports; undefined if unconnected). */
+  resources: Record<string, ResourceValue | ResourceValue[] | undefined>;
+  log(message: string): void;
+}
+
+export interface EpisodeReport {
+  return: number;
+  length: number;
+}
+
+/** Per-tick services the engine gives to running blocks. */
+export interface Tick {
+  iteration: number;
+  /** Environment steps taken so far in the run (all envs together). */
+  globalStep: number;
+  /** Fraction of the step budget done, in [0, 1] (for annealing schedules). */
+  progress: number;
+  /** Collectors report their environment steps and finished episodes here. */
+  addSteps(n: number): void;
+  reportEpisode(episode: EpisodeReport): void;
+  /** A per-tick cache (e.g. a policy's distribution for the current observations). */
+  memo<T>(key: object, sub: string, compute: () => T): T;
+}
+
+export type Inputs = Record<string, PortValue | PortValue[] | undefined>;
+export type Outputs = Record<string, PortValue>;
+
+export interface IterationEnd {
+  iteration: number;
+  globalStep: number;
+  progress: number;
+}
+
+export interface BlockRuntime {
+  /** Outputs of resource ports (Env/Module/Policy), fixed for the whole run. */
+  resources?: Record<string, ResourceValue>;
+  /** Compute outputs for one tick of the block's clock (op, collector, sink). */
+  run?(inputs: Inputs, tick: Tick): Outputs;
+  /** Minibatch blocks: one output record per update (epochs × minibatches). */
+  updates?(inputs: Inputs, tick: Tick): Iterable<Outputs>;
+  /**
+   * Optimizer blocks: `lossFn` evaluates the differentiable cone and returns the loss; the block
+   * takes gradients with respect to its modules' variables and applies them.
+   */
+  optimize?(lossFn: () => Tensor, inputs: Inputs, tick: Tick): Outputs;
+  /** Called after every iteration, in topological order (LR schedules, adaptive coefficients). */
+  endIteration?(info: IterationEnd): void;
+  /** Metrics of the iteration that just ended (means over its ticks); resets the accumulators. */
+  iterationMetrics?(): Record<string, number>;
+  /** Live parameter change; the engine has validated `value` against the param spec. */
+  setParam?(name: string, value: unknown): void;
+  /** Checkpoint state (JSON-serialisable) and its restoration. */
+  saveState?(): unknown;
+  loadState?(state: unknown): void;
+  /** Final evaluation for the run summary (evaluator sinks). */
+  evaluate?(episodes: number): EpisodeReport[];
+  dispose?(): void;
+}
+
+/** Static information for the compiler's Batch-field check. */
+export interface FieldContext<P> {
+  params: P;
+  /** Fields of each connected Batch input. */
+  inputFields: Record<string, string[]>;
+  /** Names of the connected input ports. */
+  connected: ReadonlySet<string>;
+}
+
+export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
+  type: string;
+  category: string;
+  title: string;
+  doc: BlockDoc;
+  role: BlockRole;
+  params: P;
+  inputs: PortDef[];
+  outputs: PortDef[];
+  /**
+   * Environment blocks and wrappers: the spec of the Env they output, known before anything is
+   * built (wrappers receive the spec of their Env input).
+   */
+  envSpec?(params: ParamValues<P>, input: EnvSpec | undefined): EnvSpec;
+  /** Fields of each Batch output, for static checks of field edges. */
+  batchFields?(ctx: FieldContext<ParamValues<P>>): Record<string, string[]>;
+  create(ctx: BuildContext, params: ParamValues<P>): BlockRuntime;
+}
+
+/** Identity function that keeps the param types of a block definition inferred. */
+export function defineBlock<const P extends ParamSpecs>(def: BlockDef<P>): BlockDef<P> {
+  return def;
+}
+
+/** Any block definition (params erased), as stored in the registry. */
+// The registry holds blocks with different param types; the engine only passes validated values.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyBlockDef = BlockDef<any>;

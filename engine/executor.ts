@@ -1,0 +1,408 @@
+/**
+ * Executor: builds the block runtimes of a compiled plan and runs it one iteration at a time.
+ *
+ * Memory discipline: every tick of a clock runs inside `tf.tidy`, so tensors made by blocks die at
+ * the end of their tick. Tensors that must outlive the gradient closure (cone outputs read by
+ * metrics) are kept and disposed explicitly at the end of the same tick.
+ */
+import type {
+  BlockRuntime,
+  BuildContext,
+  EpisodeReport,
+  HostBatch,
+  Inputs,
+  Outputs,
+  PortValue,
+  ResourceValue,
+  Tick,
+} from './block.ts';
+import type { Plan, PlanNode, Step } from './compiler.ts';
+import { GraphError } from './errors.ts';
+import { checkParamValue, type ParamSpec, type ParamSpecs, type ParamValues } from './params.ts';
+import { isResourceType } from './ports.ts';
+import { deriveSeed, Rng } from './rng.ts';
+import { type Tensor, tf } from './tf.ts';
+
+export interface ExecutorOptions {
+  seed: number;
+  totalSteps: number;
+  log?: (message: string, nodeId?: string) => void;
+}
+
+export interface IterationRecord {
+  iteration: number;
+  step: number;
+  /** Episodes finished during this iteration. */
+  episodes: EpisodeReport[];
+  /** Mean of each block metric over the ticks of this iteration (e.g. losses over updates). */
+  metrics: Record<string, number>;
+  collectSeconds: number;
+  learnSeconds: number;
+}
+
+/** Raised inside an optimizer when its loss or gradient is not finite. */
+export class NonFiniteError extends Error {
+  constructor(
+    readonly what: 'loss' | 'gradient',
+    readonly nodeId: string,
+  ) {
+    super(`${what} is not finite in '${nodeId}'`);
+  }
+}
+
+function isTensor(value: unknown): value is Tensor {
+  return value instanceof tf.Tensor;
+}
+
+export class Executor {
+  readonly plan: Plan;
+  readonly runtimes = new Map<string, BlockRuntime>();
+  iteration = 0;
+  globalStep = 0;
+  /** Every finished training episode, in order (for return curves and thresholds). */
+  readonly episodeReturns: number[] = [];
+  readonly episodeLengths: number[] = [];
+
+  private readonly options: ExecutorOptions;
+  private readonly values = new Map<string, Outputs>();
+  private readonly resourceValues = new Map<string, Record<string, ResourceValue>>();
+  private readonly fieldCache = new Map<HostBatch, Map<string, { tensor: Tensor; depth: number }>>();
+  private readonly keptByDepth: Tensor[][] = [[]];
+  private memoTable = new Map<object, Map<string, unknown>>();
+  private iterationEpisodes: EpisodeReport[] = [];
+
+  constructor(plan: Plan, options: ExecutorOptions) {
+    this.plan = plan;
+    this.options = options;
+  }
+
+  /** Creates every block runtime (resources first, in topological order). */
+  build(): void {
+    for (const id of this.plan.order) {
+      const node = this.plan.nodes.get(id)!;
+      const resources: BuildContext['resources'] = {};
+      for (const [port, edges] of Object.entries(node.inputs)) {
+        const values = edges.filter((e) => isResourceType(e.type)).map((e) => this.resourceValues.get(e.from.node)?.[e.from.port]);
+        if (!values.length) continue;
+        const portDef = node.def.inputs.find((p) => p.name === port)!;
+        resources[port] = portDef.multi ? (values as ResourceValue[]) : values[0];
+      }
+      const ctx: BuildContext = {
+        nodeId: id,
+        tf,
+        runSeed: this.options.seed,
+        rng: (purpose) => new Rng(deriveSeed(this.options.seed, id, purpose)),
+        totalSteps: this.options.totalSteps,
+        envSpec: node.envSpec,
+        inputSources: Object.fromEntries(Object.entries(node.inputs).map(([port, edges]) => [port, edges.map((e) => e.from)])),
+        resources,
+        log: (message) => this.options.log?.(message, id),
+      };
+      let runtime: BlockRuntime;
+      try {
+        runtime = node.def.create(ctx, node.params);
+      } catch (error) {
+        throw asNodeError(error, node, 'could not be built');
+      }
+      this.runtimes.set(id, runtime);
+      if (runtime.resources) this.resourceValues.set(id, runtime.resources);
+    }
+  }
+
+  get progress(): number {
+    return Math.min(1, this.globalStep / this.options.totalSteps);
+  }
+
+  /** Runs one iteration of the plan: collect, learn, end-of-iteration hooks. */
+  runIteration(): IterationRecord {
+    this.iterationEpisodes = [];
+    const tick = this.makeTick();
+    let collectSeconds = 0;
+    const start = performance.now();
+    tf.tidy(() => {
+      for (const step of this.plan.iteration) {
+        const t0 = performance.now();
+        this.runStep(step, tick);
+        const node = this.plan.nodes.get(step.id)!;
+        if (node.def.role === 'collector') collectSeconds += (performance.now() - t0) / 1000;
+      }
+      this.endScope(0);
+    });
+    this.values.clear();
+    const learnSeconds = (performance.now() - start) / 1000 - collectSeconds;
+    this.iteration += 1;
+    const metrics: Record<string, number> = {};
+    for (const id of this.plan.order) {
+      const runtime = this.runtimes.get(id)!;
+      runtime.endIteration?.({ iteration: this.iteration, globalStep: this.globalStep, progress: this.progress });
+    }
+    for (const id of this.plan.order) {
+      const runtime = this.runtimes.get(id)!;
+      const blockMetrics = runtime.iterationMetrics?.();
+      if (blockMetrics) Object.assign(metrics, blockMetrics);
+    }
+    return {
+      iteration: this.iteration,
+      step: this.globalStep,
+      episodes: this.iterationEpisodes,
+      metrics,
+      collectSeconds,
+      learnSeconds,
+    };
+  }
+
+  private makeTick(): Tick {
+    const executor = this;
+    return {
+      get iteration() {
+        return executor.iteration;
+      },
+      get globalStep() {
+        return executor.globalStep;
+      },
+      get progress() {
+        return executor.progress;
+      },
+      addSteps(n: number) {
+        executor.globalStep += n;
+      },
+      reportEpisode(episode: EpisodeReport) {
+        executor.episodeReturns.push(episode.return);
+        executor.episodeLengths.push(episode.length);
+        executor.iterationEpisodes.push(episode);
+      },
+      memo<T>(key: object, sub: string, compute: () => T): T {
+        let table = executor.memoTable.get(key);
+        if (!table) executor.memoTable.set(key, (table = new Map()));
+        if (table.has(sub)) return table.get(sub) as T;
+        const value = compute();
+        table.set(sub, value);
+        return value;
+      },
+    };
+  }
+
+  private runStep(step: Step, tick: Tick): void {
+    switch (step.kind) {
+      case 'node':
+        this.runNode(step.id, tick);
+        return;
+      case 'optimize':
+        this.runOptimize(step.id, step.cone, tick);
+        return;
+      case 'loop': {
+        const node = this.plan.nodes.get(step.id)!;
+        const runtime = this.runtimes.get(step.id)!;
+        const inputs = this.gatherInputs(node);
+        const depth = this.keptByDepth.length;
+        for (const outputs of runtime.updates!(inputs, tick)) {
+          this.keptByDepth.push([]);
+          this.values.set(step.id, outputs);
+          tf.tidy(() => {
+            for (const inner of step.body) this.runStep(inner, tick);
+          });
+          this.endScope(depth);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Disposes what was kept for the scope at `depth` and deeper, and forgets cached fields. */
+  private endScope(depth: number): void {
+    while (this.keptByDepth.length > depth) {
+      for (const t of this.keptByDepth.pop()!) t.dispose();
+    }
+    if (this.keptByDepth.length === 0) this.keptByDepth.push([]);
+    for (const [batch, fields] of this.fieldCache) {
+      for (const [name, entry] of fields) {
+        if (entry.depth >= depth) {
+          entry.tensor.dispose();
+          fields.delete(name);
+        }
+      }
+      if (fields.size === 0) this.fieldCache.delete(batch);
+    }
+    this.memoTable = new Map();
+  }
+
+  private keep(t: Tensor): void {
+    tf.keep(t);
+    this.keptByDepth[this.keptByDepth.length - 1].push(t);
+  }
+
+  private fieldTensor(batch: HostBatch, name: string, edgeLabel: string): Tensor {
+    const field = batch.fields[name];
+    if (!field) throw new GraphError('runtime', `${edgeLabel}: the batch has no field '${name}' at run time`);
+    let fields = this.fieldCache.get(batch);
+    if (!fields) this.fieldCache.set(batch, (fields = new Map()));
+    const cached = fields.get(name);
+    if (cached) return cached.tensor;
+    const tensor = field.width === 1 ? tf.tensor1d(field.data) : tf.tensor2d(field.data, [batch.size, field.width]);
+    tf.keep(tensor);
+    fields.set(name, { tensor, depth: this.keptByDepth.length - 1 });
+    return tensor;
+  }
+
+  private gatherInputs(node: PlanNode, skip?: string): Inputs {
+    const inputs: Inputs = {};
+    for (const portDef of node.def.inputs) {
+      if (portDef.name === skip) continue;
+      const edges = node.inputs[portDef.name];
+      if (!edges.length) continue;
+      const values = edges.map((edge): PortValue => {
+        if (isResourceType(edge.type)) return this.resourceValues.get(edge.from.node)![edge.from.port];
+        const outputs = this.values.get(edge.from.node);
+        const value = outputs?.[edge.from.port];
+        if (value === undefined) {
+          throw new GraphError('runtime', `node '${node.id}': input '${portDef.name}' has no value yet from '${edge.from.node}.${edge.from.port}'`, {
+            nodeId: node.id,
+          });
+        }
+        if (edge.from.field !== undefined) {
+          return this.fieldTensor(value as HostBatch, edge.from.field, `${edge.from.node}.${edge.from.port}[${edge.from.field}]`);
+        }
+        return value;
+      });
+      inputs[portDef.name] = portDef.multi ? values : values[0];
+    }
+    return inputs;
+  }
+
+  private runNode(id: string, tick: Tick): void {
+    const node = this.plan.nodes.get(id)!;
+    const runtime = this.runtimes.get(id)!;
+    if (!runtime.run) return;
+    let outputs: Outputs;
+    try {
+      outputs = runtime.run(this.gatherInputs(node), tick);
+    } catch (error) {
+      throw asNodeError(error, node, 'failed');
+    }
+    this.values.set(id, outputs);
+  }
+
+  private runOptimize(id: string, cone: string[], tick: Tick): void {
+    const node = this.plan.nodes.get(id)!;
+    const runtime = this.runtimes.get(id)!;
+    const lossEdge = node.inputs.loss[0];
+    const lossFn = (): Tensor => {
+      this.memoTable = new Map();
+      for (const coneId of cone) {
+        this.runNode(coneId, tick);
+        if (this.plan.exportedFromCones.has(coneId)) {
+          for (const value of Object.values(this.values.get(coneId)!)) if (isTensor(value)) this.keep(value);
+        }
+      }
+      this.memoTable = new Map();
+      const loss = this.values.get(lossEdge.from.node)![lossEdge.from.port];
+      if (!isTensor(loss)) throw new GraphError('runtime', `optimizer '${id}': its loss input is not a tensor`, { nodeId: id });
+      return loss;
+    };
+    let outputs: Outputs;
+    try {
+      outputs = runtime.optimize!(lossFn, this.gatherInputs(node, 'loss'), tick);
+    } catch (error) {
+      if (error instanceof NonFiniteError) throw this.diagnoseNonFinite(id, cone, error, tick);
+      throw asNodeError(error, node, 'failed');
+    }
+    this.values.set(id, outputs);
+  }
+
+  /** Re-evaluates the cone outside the gradient to name the first block producing NaN/Inf. */
+  private diagnoseNonFinite(optimizerId: string, cone: string[], error: NonFiniteError, tick: Tick): GraphError {
+    let culprit: string | undefined;
+    tf.tidy(() => {
+      for (const coneId of cone) {
+        this.runNode(coneId, tick);
+        for (const value of Object.values(this.values.get(coneId)!)) {
+          if (isTensor(value) && !tf.all(tf.isFinite(value)).dataSync()[0]) {
+            culprit ??= coneId;
+          }
+        }
+        if (culprit) break;
+      }
+    });
+    if (culprit) {
+      const type = this.plan.nodes.get(culprit)!.def.type;
+      return new GraphError(
+        'non-finite',
+        `training produced NaN/Inf: block '${culprit}' (${type}) output a non-finite value (iteration ${this.iteration + 1}, step ${this.globalStep}); the weights were not updated`,
+        { nodeId: culprit },
+      );
+    }
+    return new GraphError(
+      'non-finite',
+      `training produced NaN/Inf: the ${error.what} of optimizer '${optimizerId}' is not finite (iteration ${this.iteration + 1}, step ${this.globalStep}); the weights were not updated`,
+      { nodeId: optimizerId },
+    );
+  }
+
+  /** Final evaluation episodes from every evaluator block (or none if the graph has none). */
+  evaluate(episodes: number): { nodeId: string; episodes: EpisodeReport[] } | undefined {
+    for (const id of this.plan.order) {
+      const runtime = this.runtimes.get(id)!;
+      if (runtime.evaluate) return { nodeId: id, episodes: runtime.evaluate(episodes) };
+    }
+    return undefined;
+  }
+
+  /** Live parameter change (SET_PARAM). */
+  setParam(nodeId: string, name: string, value: unknown): void {
+    const node = this.plan.nodes.get(nodeId);
+    if (!node) throw new GraphError('argument', `SET_PARAM: there is no node '${nodeId}'`);
+    const spec = (node.def.params as Record<string, ParamSpec>)[name];
+    if (!spec) throw new GraphError('unknown-param', `SET_PARAM: node '${nodeId}' (${node.def.type}) has no param '${name}'`, { nodeId });
+    if (!spec.live) throw new GraphError('invalid-param', `SET_PARAM: param '${name}' of '${nodeId}' cannot change during a run`, { nodeId });
+    const problem = checkParamValue(spec, value);
+    if (problem) throw new GraphError('invalid-param', `SET_PARAM: node '${nodeId}': param '${name}' = ${problem}`, { nodeId });
+    const runtime = this.runtimes.get(nodeId)!;
+    if (!runtime.setParam) throw new GraphError('invalid-param', `SET_PARAM: block '${nodeId}' does not accept live changes`, { nodeId });
+    runtime.setParam(name, value);
+    node.params[name] = value as ParamValues<ParamSpecs>[string]; // validated above
+  }
+
+  saveState(): ExecutorState {
+    const blocks: Record<string, unknown> = {};
+    for (const [id, runtime] of this.runtimes) if (runtime.saveState) blocks[id] = runtime.saveState();
+    return {
+      iteration: this.iteration,
+      globalStep: this.globalStep,
+      episodeReturns: [...this.episodeReturns],
+      episodeLengths: [...this.episodeLengths],
+      params: Object.fromEntries([...this.plan.nodes].map(([id, n]) => [id, n.params])),
+      blocks,
+    };
+  }
+
+  loadState(state: ExecutorState): void {
+    this.iteration = state.iteration;
+    this.globalStep = state.globalStep;
+    this.episodeReturns.splice(0, this.episodeReturns.length, ...state.episodeReturns);
+    this.episodeLengths.splice(0, this.episodeLengths.length, ...state.episodeLengths);
+    for (const [id, runtime] of this.runtimes) {
+      if (runtime.loadState && state.blocks[id] !== undefined) runtime.loadState(state.blocks[id]);
+    }
+  }
+
+  dispose(): void {
+    this.endScope(0);
+    for (const runtime of this.runtimes.values()) runtime.dispose?.();
+    this.runtimes.clear();
+  }
+}
+
+export interface ExecutorState {
+  iteration: number;
+  globalStep: number;
+  episodeReturns: number[];
+  episodeLengths: number[];
+  params: Record<string, ParamValues<ParamSpecs>>;
+  blocks: Record<string, unknown>;
+}
+
+function asNodeError(error: unknown, node: PlanNode, verb: string): Error {
+  if (error instanceof GraphError || error instanceof NonFiniteError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new GraphError('runtime', `block '${node.id}' (${node.def.type}) ${verb}: ${detail}`, { nodeId: node.id });
+}

@@ -1,0 +1,57 @@
+import { defineBlock, type PolicyResource } from '../../engine/block.ts';
+import { type EncodedArray } from '../../engine/codec.ts';
+import { categorical as dist } from '../../engine/distributions.ts';
+import { Dense } from '../../engine/layers.ts';
+import { choice, num } from '../../engine/params.ts';
+import type { Tensor } from '../../engine/tf.ts';
+import { forwardHost, torsoOf } from './shared.ts';
+
+export const categoricalHead = defineBlock({
+  type: 'head.categorical',
+  category: 'Networks',
+  title: 'Categorical policy head',
+  role: 'resource',
+  doc: {
+    summary: 'Linear layer to one logit per discrete action: a softmax policy over the torso features.',
+    formula: '\\pi_\\theta(a\\mid s) = \\operatorname{softmax}(W h(s) + b)_a',
+    reference: 'Small final gain (0.01) keeps the initial policy near uniform: Andrychowicz et al. 2021, "What Matters in On-Policy RL"',
+  },
+  params: {
+    gain: num({ default: 0.01, min: 0, max: 10, help: 'Scale of the initial logit weights (small = near-uniform start).' }),
+    init: choice({ options: ['orthogonal', 'glorot'], default: 'orthogonal', help: 'Weight initialisation.' }),
+  },
+  inputs: [{ name: 'torso', type: 'Module', doc: 'Feature network h(s).' }],
+  outputs: [{ name: 'policy', type: 'Policy', doc: 'π_θ(·|s), categorical.' }],
+  create(ctx, params) {
+    const torso = torsoOf(ctx.resources, ctx.nodeId);
+    const space = ctx.envSpec?.actionSpace;
+    if (!space || space.kind !== 'discrete') {
+      throw new Error(`a categorical head needs a Discrete action space${ctx.envSpec ? ` but ${ctx.envSpec.id} has a Box` : '; connect the policy to a collector with an env'}`);
+    }
+    const layer = new Dense(`${ctx.nodeId}/logits`, torso.outputSize, space.n, params.init, params.gain, ctx.rng('init'));
+    const apply = (x: Tensor): Tensor => layer.apply(torso.apply(x));
+    const policy: PolicyResource = {
+      kind: 'policy',
+      nodeId: ctx.nodeId,
+      inputSize: torso.inputSize,
+      outputSize: space.n,
+      variables: [...torso.variables, ...layer.variables],
+      distribution: 'categorical',
+      actionSpace: space,
+      apply,
+      logProb: (logits, actions) => dist.logProb(logits, actions),
+      entropy: (logits) => dist.entropy(logits),
+      act(obs, n, rng, deterministic, actions, logp) {
+        const logits = forwardHost(apply, obs, n, torso.inputSize);
+        dist.actHost(logits, n, space.n, rng, deterministic, actions, logp);
+      },
+    };
+    return {
+      resources: { policy },
+      saveState: () => ({ layer: layer.save() }),
+      loadState: (state) => layer.load((state as { layer: EncodedArray[] }).layer),
+      dispose: () => layer.dispose(),
+    };
+  },
+});
+
