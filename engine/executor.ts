@@ -62,6 +62,8 @@ export class Executor {
   /** Every finished training episode, in order (for return curves and thresholds). */
   readonly episodeReturns: number[] = [];
   readonly episodeLengths: number[] = [];
+  /** Global step at which each episode finished. */
+  readonly episodeSteps: number[] = [];
 
   private readonly options: ExecutorOptions;
   private readonly values = new Map<string, Outputs>();
@@ -113,32 +115,48 @@ export class Executor {
     return Math.min(1, this.globalStep / this.options.totalSteps);
   }
 
+  private iterationStart = 0;
+  private collectSeconds = 0;
+  private tick: Tick | undefined;
+
   /** Runs one iteration of the plan: collect, learn, end-of-iteration hooks. */
   runIteration(): IterationRecord {
+    this.collectPhase();
+    return this.learnPhase();
+  }
+
+  /** First half of an iteration: the collectors (host-side experience, no tensors kept). */
+  collectPhase(): void {
     this.iterationEpisodes = [];
-    const tick = this.makeTick();
-    let collectSeconds = 0;
-    const start = performance.now();
+    this.tick = this.makeTick();
+    this.iterationStart = performance.now();
+    for (const step of this.plan.iteration) {
+      if (this.plan.nodes.get(step.id)!.def.role !== 'collector') continue;
+      tf.tidy(() => this.runStep(step, this.tick!));
+    }
+    this.collectSeconds = (performance.now() - this.iterationStart) / 1000;
+  }
+
+  /** Second half: everything else in schedule order, then the end-of-iteration hooks. */
+  learnPhase(): IterationRecord {
+    const tick = this.tick ?? this.makeTick();
     tf.tidy(() => {
       for (const step of this.plan.iteration) {
-        const t0 = performance.now();
+        if (this.plan.nodes.get(step.id)!.def.role === 'collector') continue;
         this.runStep(step, tick);
-        const node = this.plan.nodes.get(step.id)!;
-        if (node.def.role === 'collector') collectSeconds += (performance.now() - t0) / 1000;
       }
       this.endScope(0);
     });
     this.values.clear();
-    const learnSeconds = (performance.now() - start) / 1000 - collectSeconds;
+    this.tick = undefined;
+    const learnSeconds = (performance.now() - this.iterationStart) / 1000 - this.collectSeconds;
     this.iteration += 1;
     const metrics: Record<string, number> = {};
     for (const id of this.plan.order) {
-      const runtime = this.runtimes.get(id)!;
-      runtime.endIteration?.({ iteration: this.iteration, globalStep: this.globalStep, progress: this.progress });
+      this.runtimes.get(id)!.endIteration?.({ iteration: this.iteration, globalStep: this.globalStep, progress: this.progress });
     }
     for (const id of this.plan.order) {
-      const runtime = this.runtimes.get(id)!;
-      const blockMetrics = runtime.iterationMetrics?.();
+      const blockMetrics = this.runtimes.get(id)!.iterationMetrics?.();
       if (blockMetrics) Object.assign(metrics, blockMetrics);
     }
     return {
@@ -146,7 +164,7 @@ export class Executor {
       step: this.globalStep,
       episodes: this.iterationEpisodes,
       metrics,
-      collectSeconds,
+      collectSeconds: this.collectSeconds,
       learnSeconds,
     };
   }
@@ -169,6 +187,7 @@ export class Executor {
       reportEpisode(episode: EpisodeReport) {
         executor.episodeReturns.push(episode.return);
         executor.episodeLengths.push(episode.length);
+        executor.episodeSteps.push(executor.globalStep);
         executor.iterationEpisodes.push(episode);
       },
       memo<T>(key: object, sub: string, compute: () => T): T {
@@ -370,6 +389,7 @@ export class Executor {
       globalStep: this.globalStep,
       episodeReturns: [...this.episodeReturns],
       episodeLengths: [...this.episodeLengths],
+      episodeSteps: [...this.episodeSteps],
       params: Object.fromEntries([...this.plan.nodes].map(([id, n]) => [id, n.params])),
       blocks,
     };
@@ -380,6 +400,7 @@ export class Executor {
     this.globalStep = state.globalStep;
     this.episodeReturns.splice(0, this.episodeReturns.length, ...state.episodeReturns);
     this.episodeLengths.splice(0, this.episodeLengths.length, ...state.episodeLengths);
+    this.episodeSteps.splice(0, this.episodeSteps.length, ...state.episodeSteps);
     for (const [id, runtime] of this.runtimes) {
       if (runtime.loadState && state.blocks[id] !== undefined) runtime.loadState(state.blocks[id]);
     }
@@ -397,6 +418,7 @@ export interface ExecutorState {
   globalStep: number;
   episodeReturns: number[];
   episodeLengths: number[];
+  episodeSteps: number[];
   params: Record<string, ParamValues<ParamSpecs>>;
   blocks: Record<string, unknown>;
 }

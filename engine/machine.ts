@@ -1,0 +1,260 @@
+/**
+ * The run lifecycle as an xstate v5 machine:
+ *
+ *   idle → compiling → ready → running (collecting → learning → … → evaluating) ⇄ paused
+ *        → stopping → done | failed
+ *
+ * Events: START, PAUSE, RESUME, STEP (one iteration, then pause), STOP, SET_PARAM. The machine
+ * emits `progress`, `metrics`, `log`, `error` and `summary` events. The CLI drives it; the editor
+ * will drive the same machine through the engine host.
+ */
+import { assign, createActor, emit, fromPromise, setup } from 'xstate';
+import { GraphError, GraphErrors } from './errors.ts';
+import type { MetricsRow } from './run-folder.ts';
+import { type Progress, RunSession, type SessionOptions, type Summary } from './session.ts';
+
+export type RunEvent =
+  | { type: 'START' }
+  | { type: 'PAUSE' }
+  | { type: 'RESUME' }
+  | { type: 'STEP' }
+  | { type: 'STOP'; reason?: string }
+  | { type: 'SET_PARAM'; node: string; param: string; value: unknown };
+
+export type EmittedEvent =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'metrics'; row: MetricsRow }
+  | { type: 'log'; message: string; nodeId?: string }
+  | { type: 'error'; message: string; code: string; nodeId?: string; phase: string }
+  | { type: 'summary'; summary: Summary };
+
+export interface RunContext {
+  session: RunSession;
+  /** What START/STEP asked for before the graph was compiled. */
+  intent: 'run' | 'step' | 'none';
+  pauseRequested: boolean;
+  stopRequested: boolean;
+  stopReason: string | undefined;
+  stepOnce: boolean;
+  error: { message: string; code: string; nodeId?: string; phase: string } | undefined;
+  summary: Summary | undefined;
+}
+
+/** Yield to the event loop so that PAUSE/STOP/SIGINT are seen between phases. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function describe(error: unknown, phase: string): RunContext['error'] {
+  if (error instanceof GraphErrors) {
+    return { message: error.message, code: error.errors[0].code, nodeId: error.errors[0].nodeId, phase };
+  }
+  if (error instanceof GraphError) return { message: error.message, code: error.code, nodeId: error.nodeId, phase };
+  return { message: error instanceof Error ? error.message : String(error), code: 'runtime', phase };
+}
+
+export const runMachine = setup({
+  types: {
+    context: {} as RunContext,
+    events: {} as RunEvent,
+    input: {} as { session: RunSession },
+    emitted: {} as EmittedEvent,
+  },
+  actors: {
+    compile: fromPromise<void, { session: RunSession }>(async ({ input }) => {
+      await input.session.prepare();
+    }),
+    collect: fromPromise<void, { session: RunSession }>(async ({ input }) => {
+      await yieldToLoop();
+      input.session.collect();
+    }),
+    learn: fromPromise<{ row: MetricsRow; progress: Progress }, { session: RunSession }>(async ({ input }) => {
+      const { row, progress } = input.session.learn();
+      return { row, progress };
+    }),
+    evaluate: fromPromise<Summary['eval'], { session: RunSession }>(async ({ input }) => {
+      await yieldToLoop();
+      return input.session.evaluate(20);
+    }),
+    finish: fromPromise<void, { session: RunSession }>(async ({ input }) => {
+      input.session.checkpoint();
+    }),
+  },
+  guards: {
+    wantsRun: ({ context }) => context.intent === 'run',
+    wantsStep: ({ context }) => context.intent === 'step',
+    finished: ({ context }) => context.session.finished,
+    stopRequested: ({ context }) => context.stopRequested,
+    pauseRequested: ({ context }) => context.pauseRequested || context.stepOnce,
+  },
+  actions: {
+    setParam: ({ context, event }) => {
+      if (event.type !== 'SET_PARAM') return;
+      context.session.executor.setParam(event.node, event.param, event.value);
+    },
+  },
+}).createMachine({
+  id: 'run',
+  initial: 'idle',
+  context: ({ input }) => ({
+    session: input.session,
+    intent: 'none',
+    pauseRequested: false,
+    stopRequested: false,
+    stopReason: undefined,
+    stepOnce: false,
+    error: undefined,
+    summary: undefined,
+  }),
+  states: {
+    idle: {
+      on: {
+        START: { target: 'compiling', actions: assign({ intent: 'run' }) },
+        STEP: { target: 'compiling', actions: assign({ intent: 'step' }) },
+      },
+    },
+    compiling: {
+      invoke: {
+        src: 'compile',
+        input: ({ context }) => ({ session: context.session }),
+        onDone: 'ready',
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => describe(event.error, 'compiling') }) },
+      },
+      on: { STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) } },
+    },
+    ready: {
+      always: [
+        { guard: 'stopRequested', target: 'stopping' },
+        { guard: 'wantsRun', target: 'running' },
+        { guard: 'wantsStep', target: 'running', actions: assign({ stepOnce: true }) },
+      ],
+      on: {
+        START: 'running',
+        STEP: { target: 'running', actions: assign({ stepOnce: true }) },
+        STOP: 'stopping',
+      },
+    },
+    running: {
+      initial: 'collecting',
+      on: {
+        PAUSE: { actions: assign({ pauseRequested: true }) },
+        STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) },
+        SET_PARAM: { actions: 'setParam' },
+      },
+      states: {
+        collecting: {
+          always: [{ guard: 'finished', target: 'evaluating' }],
+          invoke: {
+            src: 'collect',
+            input: ({ context }) => ({ session: context.session }),
+            onDone: 'learning',
+            onError: { target: '#run.failed', actions: assign({ error: ({ event }) => describe(event.error, 'collecting') }) },
+          },
+        },
+        learning: {
+          invoke: {
+            src: 'learn',
+            input: ({ context }) => ({ session: context.session }),
+            onDone: [
+              {
+                guard: 'finished',
+                target: 'evaluating',
+                actions: [
+                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
+                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
+                ],
+              },
+              {
+                guard: 'stopRequested',
+                target: '#run.stopping',
+                actions: [
+                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
+                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
+                ],
+              },
+              {
+                guard: 'pauseRequested',
+                target: '#run.paused',
+                actions: [
+                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
+                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
+                ],
+              },
+              {
+                target: 'collecting',
+                reenter: true,
+                actions: [
+                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
+                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
+                ],
+              },
+            ],
+            onError: { target: '#run.failed', actions: assign({ error: ({ event }) => describe(event.error, 'learning') }) },
+          },
+        },
+        evaluating: {
+          invoke: {
+            src: 'evaluate',
+            input: ({ context }) => ({ session: context.session }),
+            onDone: {
+              target: '#run.stopping',
+              actions: assign({ summary: ({ context, event }) => context.session.summary(event.output) }),
+            },
+            onError: { target: '#run.failed', actions: assign({ error: ({ event }) => describe(event.error, 'evaluating') }) },
+          },
+        },
+      },
+    },
+    paused: {
+      entry: assign({ pauseRequested: false, stepOnce: false }),
+      on: {
+        RESUME: 'running',
+        START: 'running',
+        STEP: { target: 'running', actions: assign({ stepOnce: true }) },
+        STOP: { target: 'stopping', actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) },
+        SET_PARAM: { actions: 'setParam' },
+      },
+    },
+    stopping: {
+      invoke: {
+        src: 'finish',
+        input: ({ context }) => ({ session: context.session }),
+        onDone: {
+          target: 'done',
+          actions: [
+            assign({
+              summary: ({ context }) =>
+                context.summary ??
+                context.session.summary(context.session.evaluate(20), { interrupted: true, stopReason: context.stopReason ?? 'stop' }),
+            }),
+            emit(({ context }) => ({ type: 'summary' as const, summary: context.summary! })),
+          ],
+        },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => describe(event.error, 'stopping') }) },
+      },
+    },
+    done: { type: 'final' },
+    failed: {
+      type: 'final',
+      entry: emit(({ context }) => ({ type: 'error' as const, ...(context.error ?? { message: 'unknown failure', code: 'runtime', phase: 'unknown' }) })),
+    },
+  },
+});
+
+export type RunActor = ReturnType<typeof createRunActor>;
+
+export function createRunActor(options: SessionOptions) {
+  const session = new RunSession(options);
+  const actor = createActor(runMachine, { input: { session } });
+  return { actor, session };
+}
+
+/** Resolves when the machine reaches `done` or `failed`. */
+export function whenFinished(actor: ReturnType<typeof createRunActor>['actor']): Promise<'done' | 'failed'> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status === 'done') resolve(snapshot.value as 'done' | 'failed');
+    };
+    actor.subscribe({ next: check, complete: check });
+    check();
+  });
+}
