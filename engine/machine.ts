@@ -118,7 +118,10 @@ export const runMachine = setup({
         onDone: 'ready',
         onError: { target: 'failed', actions: assign({ error: ({ event }) => describe(event.error, 'compiling') }) },
       },
-      on: { STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) } },
+      on: {
+        STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) },
+        PAUSE: { actions: assign({ pauseRequested: true }) },
+      },
     },
     ready: {
       always: [

@@ -29,7 +29,9 @@ export const metrics = defineBlock({
       },
       iterationMetrics() {
         if (!pending.length) return {};
-        const means = tf.tidy(() => tf.mean(tf.stack(pending), 0)).dataSync();
+        const meanTensor = tf.tidy(() => tf.mean(tf.stack(pending), 0));
+        const means = meanTensor.dataSync();
+        meanTensor.dispose();
         for (const t of pending) t.dispose();
         pending = [];
         return Object.fromEntries(names.map((name, i) => [name, means[i]]));

@@ -1,0 +1,37 @@
+/** Shared helpers for engine tests. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadGraph } from '../engine/graph/io.ts';
+import type { GraphFile } from '../engine/graph/schema.ts';
+import type { MetricsRow } from '../engine/run-folder.ts';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+export function template(name: string): GraphFile {
+  return loadGraph(join(ROOT, 'templates', `${name}.rlgraph.json`));
+}
+
+export function tempDir(prefix = 'rlc-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Fields that measure time, which two identical runs cannot share. */
+export const TIMING_FIELDS = ['wallSeconds', 'stepsPerSecond', 'collectSeconds', 'learnSeconds', 'iterationSeconds'];
+
+export function withoutTiming(row: MetricsRow): MetricsRow {
+  const copy = { ...row };
+  for (const f of TIMING_FIELDS) delete copy[f];
+  return copy;
+}
+
+export function rlc(args: string[], options: { timeout?: number } = {}) {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin/rlc.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: options.timeout ?? 120_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
