@@ -56,7 +56,9 @@ export const diagGaussian = {
   /** log N(a; μ, diag σ²) summed over action dimensions → [B]. */
   logProb(mean: Tensor, logStd: Tensor, actions: Tensor): Tensor {
     const k = mean.shape[mean.rank - 1]!;
-    const z = tf.div(tf.sub(actions, mean), tf.exp(logStd));
+    // Width-1 batch fields arrive as [B]; without the reshape they would broadcast to [B, B].
+    const a = actions.shape.join() === mean.shape.join() ? actions : tf.reshape(actions, mean.shape);
+    const z = tf.div(tf.sub(a, mean), tf.exp(logStd));
     return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), -1)), tf.add(tf.sum(logStd), 0.5 * k * LOG_2PI));
   },
   /** Σ log σ + k/2 (1 + log 2π), the same for every state (state-free log-std) → [B]. */

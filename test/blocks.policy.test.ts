@@ -350,16 +350,8 @@ describe('policy heads through the policy.logProb and loss.entropy blocks', () =
   });
 
   it('Gaussian head (Pendulum, 1-D action): log-prob with actions shaped [B], as the executor feeds width-1 batch fields', () => {
-    // BUG: engine/distributions.ts diagGaussian.logProb (line 59) computes
-    //   z = (actions − mean) / σ  with actions [B] and mean [B, 1],
-    // which broadcasts to a [B, B] matrix; sum(z², −1) then sums over every action of the batch,
-    // so row i gets −½ Σ_j ((a_j − μ_i)/σ)² − … instead of −½ ((a_i − μ_i)/σ)² − ….
-    // The executor turns every width-1 batch field into a tensor1d (engine/executor.ts fieldTensor),
-    // so the 'act' field of any 1-D Box env (Pendulum-v1, MountainCarContinuous-v0) reaches
-    // policy.logProb as [B]: PPO/A2C log-probs and ratios are wrong there (the rollout's host logp
-    // is right, so the ratio at θ = θ_old is not even 1). The PolicyResource contract documents
-    // "actions [B] or [B, k]". Fix: reshape the actions to mean.shape first, e.g.
-    //   const a = tf.reshape(actions, mean.shape);  z = (a − mean) / σ.
+    // Regression: width-1 batch fields arrive as [B] while the mean is [B, 1]; the log-prob must not
+    // broadcast them to [B, B].
     const policy = buildGaussian(classicEnvSpec('Pendulum-v1'), 0.2);
     const n = 5;
     const obsData = randomObs(n, 3, 8);

@@ -2,7 +2,7 @@ import { defineBlock, type ModuleResource } from '../../engine/block.ts';
 import { assignEncoded, type EncodedArray, encodeTensor } from '../../engine/codec.ts';
 import { NonFiniteError } from '../../engine/executor.ts';
 import { choice, num } from '../../engine/params.ts';
-import { type Tensor, tf, type Variable } from '../../engine/tf.ts';
+import { tf, type Variable } from '../../engine/tf.ts';
 
 /** The variables of every connected module, each once (modules may share a torso). */
 export function ownedVariables(modules: ModuleResource[]): Variable[] {
@@ -42,8 +42,12 @@ export const adam = defineBlock({
   create(ctx, params) {
     const modules = ([] as ModuleResource[]).concat((ctx.resources.modules as ModuleResource[] | undefined) ?? []);
     const vars = ownedVariables(modules);
-    const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-    const s = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+    // One flat vector for all moments: the update is a handful of ops on one tensor instead of a
+    // dozen per variable (small networks are dispatch-bound: shared/notes/tfjs-in-node.md).
+    const sizes = vars.map((v) => v.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const m = tf.variable(tf.zeros([total]), false);
+    const s = tf.variable(tf.zeros([total]), false);
     let step = 0;
     let lr = params.lr;
     let maxGradNorm = params.maxGradNorm;
@@ -52,9 +56,10 @@ export const adam = defineBlock({
     return {
       optimize(lossFn) {
         const { value: loss, grads } = tf.variableGrads(lossFn as () => tf.Scalar, vars);
-        const gradList: Tensor[] = vars.map((v) => grads[v.name]);
-        const norm = tf.sqrt(tf.addN(gradList.map((g) => tf.sum(tf.square(g)))));
-        const [lossValue, normValue] = tf.stack([loss, norm]).dataSync();
+        // A module the loss does not reach gets no gradient entry: it stays where it is.
+        const flat = tf.concat(vars.map((v) => tf.reshape(grads[v.name] ?? tf.zerosLike(v), [-1])));
+        const [lossValue, squaredNorm] = tf.stack([loss, tf.sum(tf.square(flat))]).dataSync();
+        const normValue = Math.sqrt(squaredNorm);
         if (!Number.isFinite(lossValue)) throw new NonFiniteError('loss', ctx.nodeId);
         if (!Number.isFinite(normValue)) throw new NonFiniteError('gradient', ctx.nodeId);
         const scale = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (normValue + 1e-6)) : 1;
@@ -62,13 +67,12 @@ export const adam = defineBlock({
         const alpha = lr * lrFactor;
         const stepSize = alpha / (1 - beta1 ** step);
         const sqrtBias2 = Math.sqrt(1 - beta2 ** step);
-        for (let i = 0; i < vars.length; i++) {
-          const g = scale === 1 ? gradList[i] : tf.mul(gradList[i], scale);
-          m[i].assign(tf.add(tf.mul(m[i], beta1), tf.mul(g, 1 - beta1)));
-          s[i].assign(tf.add(tf.mul(s[i], beta2), tf.mul(tf.square(g), 1 - beta2)));
-          const denom = tf.add(tf.div(tf.sqrt(s[i]), sqrtBias2), epsilon);
-          vars[i].assign(tf.sub(vars[i], tf.mul(tf.div(m[i], denom), stepSize)));
-        }
+        const g = scale === 1 ? flat : tf.mul(flat, scale);
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        s.assign(tf.add(tf.mul(s, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const delta = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(s), sqrtBias2), epsilon)), stepSize);
+        const parts = tf.split(delta, sizes);
+        for (let i = 0; i < vars.length; i++) vars[i].assign(tf.sub(vars[i], tf.reshape(parts[i], vars[i].shape)));
         return { gradNorm: tf.scalar(normValue), lr: tf.scalar(alpha) };
       },
       endIteration({ progress }) {
@@ -78,18 +82,19 @@ export const adam = defineBlock({
         if (name === 'lr') lr = value as number;
         if (name === 'maxGradNorm') maxGradNorm = value as number;
       },
-      saveState: () => ({ step, lr, maxGradNorm, lrFactor, m: m.map(encodeTensor), s: s.map(encodeTensor) }),
+      saveState: () => ({ step, lr, maxGradNorm, lrFactor, m: encodeTensor(m), s: encodeTensor(s) }),
       loadState(state) {
-        const st = state as { step: number; lr: number; maxGradNorm: number; lrFactor: number; m: EncodedArray[]; s: EncodedArray[] };
+        const st = state as { step: number; lr: number; maxGradNorm: number; lrFactor: number; m: EncodedArray; s: EncodedArray };
         step = st.step;
         lr = st.lr;
         maxGradNorm = st.maxGradNorm;
         lrFactor = st.lrFactor;
-        st.m.forEach((e, i) => assignEncoded(m[i], e, `${ctx.nodeId}/m`));
-        st.s.forEach((e, i) => assignEncoded(s[i], e, `${ctx.nodeId}/v`));
+        assignEncoded(m, st.m, `${ctx.nodeId}/m`);
+        assignEncoded(s, st.s, `${ctx.nodeId}/v`);
       },
       dispose() {
-        for (const v of [...m, ...s]) v.dispose();
+        m.dispose();
+        s.dispose();
       },
     };
   },
