@@ -5,7 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import type { Backend } from './graph/schema.ts';
-import { installGradientFixes } from './gradients.ts';
+import { installFastSave, installGradientFixes } from './gradients.ts';
 import { tf } from './tf.ts';
 
 export interface BackendChoice {
@@ -36,6 +36,7 @@ async function activate(name: string): Promise<boolean> {
 
 export async function selectBackend(requested: Backend): Promise<BackendChoice> {
   installGradientFixes();
+  installFastSave();
   const attempts: [Backend, () => Promise<BackendChoice | null>][] = [
     [
       'tensorflow',

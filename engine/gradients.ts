@@ -21,6 +21,7 @@ function transposeLast2(x: Tensor): Tensor {
 export function installGradientFixes(): void {
   if (installed) return;
   installed = true;
+  installBinaryGradients();
   const stock = tf.getGradient('BatchMatMul');
   if (!stock) return;
   const config: GradConfig = {
@@ -41,4 +42,107 @@ export function installGradientFixes(): void {
     },
   };
   tf.registerGradient(config);
+}
+
+/** The parts of the tfjs Engine this module touches (internal API, pinned tfjs 4.22). */
+interface EngineInternals {
+  state: { gradientDepth: number };
+  backend: { incRef?: (dataId: object) => void };
+  nextTensorId(): number;
+  incRef(tensor: Tensor, backend: unknown): void;
+  keep<T extends Tensor>(tensor: T): T;
+  saveTensorsForBackwardMode(tensors: Tensor[]): Tensor[];
+}
+
+let fastSaveInstalled = false;
+
+/**
+ * Tensors an op saves for its backward pass are cloned with an Identity kernel plus a tape node of
+ * its own, about a quarter of all kernels in a PPO update. For first-order gradients a reference-
+ * counted alias of the same data is equivalent (saved tensors are never mutated) and costs no
+ * kernel. Nested (second-order) gradients keep the stock clone: its tape node is what carries the
+ * derivative through saved inputs.
+ */
+export function installFastSave(): void {
+  if (fastSaveInstalled) return;
+  const engine = tf.engine() as unknown as EngineInternals;
+  const stock = engine.saveTensorsForBackwardMode.bind(engine);
+  if (typeof engine.nextTensorId !== 'function' || typeof engine.incRef !== 'function') return;
+  fastSaveInstalled = true;
+  engine.saveTensorsForBackwardMode = (tensors: Tensor[]): Tensor[] => {
+    if (engine.state.gradientDepth > 1 || typeof engine.backend.incRef !== 'function') return stock(tensors);
+    return tensors.map((t) => {
+      // Same constructor call as tfjs's own makeTensorFromDataId, plus a backend reference.
+      const TensorClass = tf.Tensor as unknown as new (shape: number[], dtype: string, dataId: object, id: number) => Tensor;
+      const alias = new TensorClass(t.shape, t.dtype, t.dataId, engine.nextTensorId());
+      engine.incRef(alias, engine.backend);
+      return engine.keep(alias);
+    });
+  };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Sums a broadcast gradient back to an input's shape; no kernel at all when nothing was broadcast. */
+function unbroadcast(grad: Tensor, shape: number[]): Tensor {
+  let g = grad;
+  const axes = tf.backend_util.getReductionAxes(shape, g.shape);
+  if (axes.length > 0) g = tf.sum(g, axes);
+  return sameShape(g.shape, shape) ? g : tf.reshape(g, shape);
+}
+
+const asFloat = (t: Tensor): Tensor => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+
+/**
+ * Element-wise binary ops: the stock gradients always reshape (even to the same shape) and cast
+ * (even float32 to float32), a dispatched kernel each. These compute the same values and skip the
+ * no-op kernels, roughly a quarter of a small network's backward pass.
+ */
+function installBinaryGradients(): void {
+  const grads: GradConfig[] = [
+    {
+      kernelName: 'Add',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved;
+        const g = dy as Tensor;
+        return { a: () => unbroadcast(g, a.shape), b: () => unbroadcast(g, b.shape) };
+      },
+    },
+    {
+      kernelName: 'Sub',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved;
+        const g = dy as Tensor;
+        return { a: () => unbroadcast(g, a.shape), b: () => unbroadcast(tf.neg(g), b.shape) };
+      },
+    },
+    {
+      kernelName: 'Multiply',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved;
+        const g = dy as Tensor;
+        return { a: () => unbroadcast(tf.mul(g, asFloat(b)), a.shape), b: () => unbroadcast(tf.mul(g, asFloat(a)), b.shape) };
+      },
+    },
+    {
+      kernelName: 'RealDiv',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved) => {
+        const [a, b] = saved;
+        const g = dy as Tensor;
+        return {
+          a: () => unbroadcast(tf.div(g, asFloat(b)), a.shape),
+          b: () => unbroadcast(tf.neg(tf.div(tf.mul(g, asFloat(a)), tf.square(asFloat(b)))), b.shape),
+        };
+      },
+    },
+  ];
+  for (const config of grads) tf.registerGradient(config);
 }
