@@ -97,6 +97,8 @@ export interface PolicyResource extends ModuleResource {
    * (`n × actionSize`) and their log-probabilities (`n`).
    */
   act(obs: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
+  /** The sampling half of `act`, from a host copy of `apply(obs)` ([n × outputSize]). */
+  actFrom(out: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
 }
 
 export type ResourceValue = EnvResource | ModuleResource | PolicyResource;

@@ -15,13 +15,20 @@ export function logSoftmax(logits: Tensor): Tensor {
 export const categorical = {
   /** log π(a|s): select with a one-hot product (tf.gather has no gradient on wasm: trap 2). */
   logProb(logits: Tensor, actions: Tensor): Tensor {
-    const n = logits.shape[logits.rank - 1]!;
-    const oneHot = tf.oneHot(tf.cast(actions.rank > 1 ? tf.reshape(actions, [-1]) : actions, 'int32') as tf.Tensor1D, n);
-    return tf.sum(tf.mul(logSoftmax(logits), oneHot), -1);
+    return categorical.logProbNormalized(logSoftmax(logits), actions);
   },
   entropy(logits: Tensor): Tensor {
-    const logp = logSoftmax(logits);
-    return tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+    return categorical.entropyNormalized(logSoftmax(logits));
+  },
+  /** log π(a|s) from already normalised logits (log-probabilities). */
+  logProbNormalized(logPi: Tensor, actions: Tensor): Tensor {
+    const n = logPi.shape[logPi.rank - 1]!;
+    const oneHot = tf.oneHot(tf.cast(actions.rank > 1 ? tf.reshape(actions, [-1]) : actions, 'int32') as tf.Tensor1D, n);
+    return tf.sum(tf.mul(logPi, oneHot), -1);
+  },
+  /** −Σ π log π from already normalised logits. */
+  entropyNormalized(logPi: Tensor): Tensor {
+    return tf.neg(tf.sum(tf.mul(tf.exp(logPi), logPi), -1));
   },
   /** Samples (or takes the argmax of) each row of `logits` (n × k, row-major). */
   actHost(logits: Float32Array, n: number, k: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void {

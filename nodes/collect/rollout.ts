@@ -10,7 +10,7 @@ import {
 } from '../../engine/block.ts';
 import { actionSize, obsSize } from '../../engine/env.ts';
 import { choice, int } from '../../engine/params.ts';
-import { forwardHost } from '../head/shared.ts';
+import { forwardHost, forwardPolicyAndValue } from '../head/shared.ts';
 
 const BASE_FIELDS = ['obs', 'act', 'rew', 'logp', 'terminated', 'cont'];
 
@@ -56,6 +56,18 @@ export const rollout = defineBlock({
     const actBuf = new Float32Array(n * k);
     const logpBuf = new Float32Array(n);
     const truncIdx: number[] = [];
+    const outBuf = new Float32Array(n * policy.outputSize);
+    const valueBuf = new Float32Array(n);
+    /** Acts on the current observations; with a value module also returns V(s_t) (one round trip). */
+    function actAndValue(): Float32Array | undefined {
+      if (!value) {
+        policy.act(env.obs, n, rng, false, actBuf, logpBuf);
+        return undefined;
+      }
+      forwardPolicyAndValue(policy.apply, value.apply, env.obs, n, d, policy.outputSize, outBuf, valueBuf);
+      policy.actFrom(outBuf, n, rng, false, actBuf, logpBuf);
+      return valueBuf;
+    }
 
     function field(size: number, width: number): HostField {
       return { data: new Float32Array(size * width), width };
@@ -84,8 +96,7 @@ export const rollout = defineBlock({
       const b = allocate(T * n);
       const f = b.fields;
       for (let t = 0; t < T; t++) {
-        policy.act(env.obs, n, rng, false, actBuf, logpBuf);
-        const v = value ? forwardHost(value.apply, env.obs, n, d) : undefined;
+        const v = actAndValue();
         for (let e = 0; e < n; e++) {
           const row = e * T + t;
           f.obs.data.set(env.obs.subarray(e * d, e * d + d), row * d);
@@ -142,8 +153,7 @@ export const rollout = defineBlock({
       for (let e = 0; e < started; e++) active[e] = 1;
       let finished = 0;
       while (finished < wanted) {
-        policy.act(env.obs, n, rng, false, actBuf, logpBuf);
-        const v = value ? forwardHost(value.apply, env.obs, n, d) : undefined;
+        const v = actAndValue();
         const stepRows = new Int32Array(n).fill(-1);
         for (let e = 0; e < n; e++) {
           if (!active[e]) continue;

@@ -1,6 +1,6 @@
 import { defineBlock, type PolicyResource } from '../../engine/block.ts';
 import { type EncodedArray } from '../../engine/codec.ts';
-import { categorical as dist } from '../../engine/distributions.ts';
+import { categorical as dist, logSoftmax } from '../../engine/distributions.ts';
 import { Dense } from '../../engine/layers.ts';
 import { choice, num } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tf.ts';
@@ -29,7 +29,9 @@ export const categoricalHead = defineBlock({
       throw new Error(`a categorical head needs a Discrete action space${ctx.envSpec ? ` but ${ctx.envSpec.id} has a Box` : '; connect the policy to a collector with an env'}`);
     }
     const layer = new Dense(`${ctx.nodeId}/logits`, torso.outputSize, space.n, params.init, params.gain, ctx.rng('init'));
-    const apply = (x: Tensor): Tensor => layer.apply(torso.apply(x));
+    // The head outputs normalised logits (log π(·|s)): log-prob and entropy then share one
+    // log-softmax instead of computing it twice.
+    const apply = (x: Tensor): Tensor => logSoftmax(layer.apply(torso.apply(x)));
     const policy: PolicyResource = {
       kind: 'policy',
       nodeId: ctx.nodeId,
@@ -39,11 +41,13 @@ export const categoricalHead = defineBlock({
       distribution: 'categorical',
       actionSpace: space,
       apply,
-      logProb: (logits, actions) => dist.logProb(logits, actions),
-      entropy: (logits) => dist.entropy(logits),
+      logProb: (logPi, actions) => dist.logProbNormalized(logPi, actions),
+      entropy: (logPi) => dist.entropyNormalized(logPi),
       act(obs, n, rng, deterministic, actions, logp) {
-        const logits = forwardHost(apply, obs, n, torso.inputSize);
-        dist.actHost(logits, n, space.n, rng, deterministic, actions, logp);
+        policy.actFrom(forwardHost(apply, obs, n, torso.inputSize), n, rng, deterministic, actions, logp);
+      },
+      actFrom(logPi, n, rng, deterministic, actions, logp) {
+        dist.actHost(logPi, n, space.n, rng, deterministic, actions, logp);
       },
     };
     return {

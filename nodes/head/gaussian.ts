@@ -46,7 +46,9 @@ export const gaussianHead = defineBlock({
       logProb: (mu, actions) => dist.logProb(mu, logStd, actions),
       entropy: (mu) => dist.entropy(mu, logStd),
       act(obs, n, rng, deterministic, actions, logp) {
-        const mu = forwardHost(mean, obs, n, torso.inputSize);
+        policy.actFrom(forwardHost(mean, obs, n, torso.inputSize), n, rng, deterministic, actions, logp);
+      },
+      actFrom(mu, n, rng, deterministic, actions, logp) {
         dist.actHost(mu, logStd.dataSync() as Float32Array, n, k, rng, deterministic, actions, logp);
       },
     };

@@ -15,3 +15,30 @@ export function forwardHost(apply: (x: Tensor) => Tensor, obs: Float32Array, n: 
   out.dispose();
   return data;
 }
+
+/**
+ * Policy output and value for the same observations with one upload and one read-back (the
+ * rollout's per-step cost is dominated by such round trips). Returns [n × k] outputs and [n] values
+ * in reusable buffers owned by the caller.
+ */
+export function forwardPolicyAndValue(
+  policyApply: (x: Tensor) => Tensor,
+  valueApply: (x: Tensor) => Tensor,
+  obs: Float32Array,
+  n: number,
+  width: number,
+  k: number,
+  out: Float32Array,
+  values: Float32Array,
+): void {
+  const both = tf.tidy(() => {
+    const x = tf.tensor2d(obs.subarray(0, n * width), [n, width]);
+    return tf.concat([policyApply(x), tf.reshape(valueApply(x), [n, 1])], 1);
+  });
+  const data = both.dataSync() as Float32Array;
+  both.dispose();
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) out[i * k + j] = data[i * (k + 1) + j];
+    values[i] = data[i * (k + 1) + k];
+  }
+}
