@@ -23,7 +23,8 @@ export interface PortDef {
  * How the engine schedules a block:
  * - resource: built once (environments, networks, heads); outputs are Env/Module/Policy objects.
  * - collector: starts the `iteration` clock (one batch of experience per iteration).
- * - minibatch: starts an `update` clock nested in its input's clock (epochs × minibatches).
+ * - minibatch: a loop; starts a clock nested in its input's clock: `update` (epochs ×
+ *   minibatches) or `every` (every k-th tick of the parent clock).
  * - optimizer: differentiates the cone of its `loss` input and steps its modules' variables.
  * - op: computes outputs from inputs on the fastest clock among its inputs.
  * - sink: consumes values (metrics, checkpoints, evaluation); runs on its inputs' clock.
@@ -195,6 +196,8 @@ export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
   title: string;
   doc: BlockDoc;
   role: BlockRole;
+  /** Loop blocks (role 'minibatch'): name of the clock they start (default 'update'). */
+  loopClock?: 'update' | 'every';
   params: P;
   inputs: PortDef[];
   outputs: PortDef[];

@@ -20,7 +20,7 @@ import { checkParamValue, type ParamSpec, type ParamSpecs, type ParamValues } fr
 import { connectionProblem, isResourceType, type PortType } from './ports.ts';
 import type { BlockRegistry } from './registry.ts';
 
-export type Clock = string; // 'static' | 'iteration' | `update:${minibatchNodeId}`
+export type Clock = string; // 'static' | 'iteration' | `update:${loopNodeId}` | `every:${loopNodeId}`
 
 export interface PlanEdge {
   from: { node: string; port: string; field?: string };
@@ -443,7 +443,7 @@ function assignClocks(order: string[], nodes: Map<string, PlanNode>): Map<Clock,
       }
     }
     if (role === 'minibatch') {
-      const clock = `update:${id}`;
+      const clock = `${node.def.loopClock ?? 'update'}:${id}`;
       parent.set(clock, fastest);
       node.clock = clock;
     } else {

@@ -8,6 +8,7 @@ import { classicEnv } from './env/classic.ts';
 import { categoricalHead } from './head/categorical.ts';
 import { gaussianHead } from './head/gaussian.ts';
 import { valueHead } from './head/value.ts';
+import { every } from './loop/every.ts';
 import { minibatch } from './loop/minibatch.ts';
 import { entropy } from './loss/entropy.ts';
 import { policyGradient } from './loss/policy-gradient.ts';
@@ -34,6 +35,7 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   gae,
   normalize,
   minibatch,
+  every,
   logProb,
   ratio,
   clip,

@@ -165,3 +165,20 @@ describe('run engine', () => {
     session.dispose();
   });
 });
+
+describe('every-k clock', () => {
+  it('runs blocks after control.every on every k-th iteration only', async () => {
+    const graph = small(template('ppo-clip.cartpole'), 100_000);
+    graph.nodes.push({ id: 'every2', type: 'control.every', params: { k: 2 } });
+    graph.edges.push({ from: { node: 'rollout', port: 'batch' }, to: { node: 'every2', port: 'after' } });
+    graph.edges.push({ from: { node: 'every2', port: 'tick' }, to: { node: 'eval', port: 'when' } });
+    graph.nodes.find((n) => n.id === 'eval')!.params = { episodes: 2 };
+    const session = new RunSession({ graph });
+    await session.prepare();
+    expect(session.plan.nodes.get('eval')!.clock).toBe('every:every2');
+    expect(session.plan.iteration.find((s) => s.id === 'every2')).toMatchObject({ kind: 'loop', body: [{ kind: 'node', id: 'eval' }] });
+    const rows = await runIterations(session, 4);
+    session.dispose();
+    expect(rows.map((r) => r['eval.meanReturn'] !== undefined)).toEqual([false, true, false, true]);
+  });
+});

@@ -22,6 +22,7 @@ export const evaluator = defineBlock({
   inputs: [
     { name: 'env', type: 'Env', doc: 'Environment to evaluate in (a fresh instance is made).' },
     { name: 'policy', type: 'Policy', doc: 'π_θ to evaluate.' },
+    { name: 'when', type: 'Trigger', doc: 'Evaluate each time this fires (e.g. from Every k); overrides "every".', optional: true },
   ],
   outputs: [],
   create(ctx, params) {
@@ -31,6 +32,7 @@ export const evaluator = defineBlock({
     let lastMean = Number.NaN;
     let lastStd = Number.NaN;
     let iterationsSince = 0;
+    const triggered = (ctx.inputSources.when ?? []).length > 0;
 
     function evaluate(episodes: number): EpisodeReport[] {
       evaluations += 1;
@@ -62,6 +64,10 @@ export const evaluator = defineBlock({
 
     return {
       run() {
+        if (triggered) {
+          evaluate(params.episodes);
+          return {};
+        }
         iterationsSince += 1;
         if (params.every > 0 && iterationsSince >= params.every) {
           iterationsSince = 0;
