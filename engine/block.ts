@@ -98,7 +98,12 @@ export interface PolicyResource extends ModuleResource {
    * (`n × actionSize`) and their log-probabilities (`n`).
    */
   act(obs: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
-  /** The sampling half of `act`, from a host copy of `apply(obs)` ([n × outputSize]). */
+  /**
+   * Forward pass for acting only: may skip work that sampling does not need (e.g. the log-softmax
+   * normalisation of categorical logits). `actFrom` accepts its output as well as `apply`'s.
+   */
+  applyForActing(x: Tensor): Tensor;
+  /** The sampling half of `act`, from a host copy of `applyForActing(obs)` ([n × outputSize]). */
   actFrom(out: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
 }
 

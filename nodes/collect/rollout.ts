@@ -64,7 +64,7 @@ export const rollout = defineBlock({
         policy.act(env.obs, n, rng, false, actBuf, logpBuf);
         return undefined;
       }
-      forwardPolicyAndValue(policy.apply, value.apply, env.obs, n, d, policy.outputSize, outBuf, valueBuf);
+      forwardPolicyAndValue(policy.applyForActing, value.apply, env.obs, n, d, policy.outputSize, outBuf, valueBuf);
       policy.actFrom(outBuf, n, rng, false, actBuf, logpBuf);
       return valueBuf;
     }

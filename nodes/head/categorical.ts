@@ -31,7 +31,8 @@ export const categoricalHead = defineBlock({
     const layer = new Dense(`${ctx.nodeId}/logits`, torso.outputSize, space.n, params.init, params.gain, ctx.rng('init'));
     // The head outputs normalised logits (log π(·|s)): log-prob and entropy then share one
     // log-softmax instead of computing it twice.
-    const apply = (x: Tensor): Tensor => logSoftmax(layer.apply(torso.apply(x)));
+    const rawLogits = (x: Tensor): Tensor => layer.apply(torso.apply(x));
+    const apply = (x: Tensor): Tensor => logSoftmax(rawLogits(x));
     const policy: PolicyResource = {
       kind: 'policy',
       nodeId: ctx.nodeId,
@@ -41,10 +42,11 @@ export const categoricalHead = defineBlock({
       distribution: 'categorical',
       actionSpace: space,
       apply,
+      applyForActing: rawLogits,
       logProb: (logPi, actions) => dist.logProbNormalized(logPi, actions),
       entropy: (logPi) => dist.entropyNormalized(logPi),
       act(obs, n, rng, deterministic, actions, logp) {
-        policy.actFrom(forwardHost(apply, obs, n, torso.inputSize), n, rng, deterministic, actions, logp);
+        policy.actFrom(forwardHost(rawLogits, obs, n, torso.inputSize), n, rng, deterministic, actions, logp);
       },
       actFrom(logPi, n, rng, deterministic, actions, logp) {
         dist.actHost(logPi, n, space.n, rng, deterministic, actions, logp);

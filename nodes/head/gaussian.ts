@@ -43,6 +43,7 @@ export const gaussianHead = defineBlock({
       distribution: 'diagGaussian',
       actionSpace: space,
       apply: mean,
+      applyForActing: mean,
       logProb: (mu, actions) => dist.logProb(mu, logStd, actions),
       entropy: (mu) => dist.entropy(mu, logStd),
       act(obs, n, rng, deterministic, actions, logp) {

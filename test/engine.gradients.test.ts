@@ -1,0 +1,72 @@
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installFastSave, installGradientFixes } from '../engine/gradients.ts';
+import { tf } from '../engine/tf.ts';
+
+/** A small tanh MLP loss with broadcasts, a mean, a min and an exp: the ops of a PPO update. */
+function makeProblem() {
+  // Initial values inside tidy so that only the variables and the two kept inputs outlive it.
+  const [w1, b1, w2] = tf.tidy(() => [
+    tf.variable(tf.randomNormal([4, 8], 0, 0.5, 'float32', 1)),
+    tf.variable(tf.randomNormal([8], 0, 0.1, 'float32', 2)),
+    tf.variable(tf.randomNormal([8, 3], 0, 0.5, 'float32', 3)),
+  ]);
+  const x = tf.randomNormal([16, 4], 0, 1, 'float32', 4);
+  const adv = tf.randomNormal([16], 0, 1, 'float32', 5);
+  const loss = () =>
+    tf.tidy(() => {
+      const h = tf.tanh(tf.add(tf.matMul(x, w1), b1));
+      const z = tf.matMul(h, w2);
+      const logp = tf.sub(z, tf.logSumExp(z, -1, true));
+      const r = tf.exp(tf.sub(tf.slice(logp, [0, 0], [16, 1]).reshape([16]), 0.1));
+      const surrogate = tf.mean(tf.minimum(tf.mul(r, adv), tf.mul(tf.clipByValue(r, 0.8, 1.2), adv)));
+      return tf.add(tf.neg(surrogate), tf.mul(0.5, tf.mean(tf.square(tf.div(h, 2))))) as tf.Scalar;
+    });
+  return { vars: [w1, b1, w2], loss, inputs: [x, adv] };
+}
+
+async function gradients(): Promise<number[][]> {
+  const { vars, loss, inputs } = makeProblem();
+  const { grads, value } = tf.variableGrads(loss, vars);
+  const out = vars.map((v) => Array.from(grads[v.name].dataSync()));
+  value.dispose();
+  for (const g of Object.values(grads)) g.dispose();
+  vars.forEach((v) => v.dispose());
+  inputs.forEach((t) => t.dispose());
+  return out;
+}
+
+describe('engine gradient patches', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('replacement gradients and aliased saved tensors give the same gradients as stock tfjs', async () => {
+    const stock = await gradients();
+    installGradientFixes();
+    installFastSave();
+    const patched = await gradients();
+    for (let i = 0; i < stock.length; i++) {
+      for (let j = 0; j < stock[i].length; j++) expect(patched[i][j]).toBeCloseTo(stock[i][j], 6);
+    }
+  });
+
+  it('frees every saved tensor after the backward pass', async () => {
+    installGradientFixes();
+    installFastSave();
+    await gradients();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await gradients();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps nested (second-order) gradients working', () => {
+    installGradientFixes();
+    installFastSave();
+    // f(x) = x³ · y with y = x + 1: f'' computed through saved inputs of Mul.
+    const second = tf.grad(tf.grad((x: tf.Tensor) => tf.mul(tf.mul(tf.mul(x, x), x), tf.add(x, 1))));
+    const x = tf.tensor1d([0.5, 2]);
+    // f = x⁴ + x³ → f'' = 12x² + 6x
+    expect(Array.from(second(x).dataSync())).toEqual([12 * 0.25 + 3, 12 * 4 + 12].map((v) => expect.closeTo(v, 4)));
+  });
+});
