@@ -211,6 +211,11 @@ export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
    * built (wrappers receive the spec of their Env input).
    */
   envSpec?(params: ParamValues<P>, input: EnvSpec | undefined): EnvSpec;
+  /**
+   * Static check of params against the wiring (e.g. a weight keyed to a term that is not
+   * connected); returns the problem or null. Runs in the compiler, before anything is built.
+   */
+  check?(params: ParamValues<P>, inputSources: Record<string, { node: string; port: string; field?: string }[]>): string | null;
   /** Fields of each Batch output, for static checks of field edges. */
   batchFields?(ctx: FieldContext<ParamValues<P>>): Record<string, string[]>;
   create(ctx: BuildContext, params: ParamValues<P>): BlockRuntime;

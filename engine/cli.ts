@@ -191,7 +191,10 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     if (json) write({ type: 'error', ...error });
     else process.stderr.write(`error: ${error?.message ?? 'run failed'}\n`);
     if (error?.phase === 'compiling' && error.code !== 'runtime') return EXIT_INVALID;
-    if (!json) process.stderr.write(`run folder: ${outDir} (last good checkpoint kept in checkpoints/)\n`);
+    if (!json) {
+      const kept = session.folder?.checkpoints().length ? ' (last good checkpoint kept in checkpoints/)' : '';
+      process.stderr.write(`run folder: ${outDir}${kept}\n`);
+    }
     return EXIT_FAILED;
   }
   if (!json && summary) {

@@ -205,6 +205,11 @@ function structure(graph: GraphFile, registry: BlockRegistry): Map<string, PlanN
   }
 
   for (const node of nodes.values()) {
+    if (node.def.check) {
+      const sources = Object.fromEntries(Object.entries(node.inputs).map(([port, edges]) => [port, edges.map((e) => e.from)]));
+      const problem = node.def.check(node.params, sources);
+      if (problem) errors.push(new GraphError('invalid-param', `node '${node.id}' (${node.def.type}): ${problem}`, { nodeId: node.id }));
+    }
     for (const port of node.def.inputs) {
       const count = node.inputs[port.name].length;
       if (count === 0 && !port.optional) {
@@ -243,7 +248,8 @@ function suggest(type: string, registry: BlockRegistry): string {
 // 2. Order
 
 function topologicalOrder(graph: GraphFile, nodes: Map<string, PlanNode>): string[] {
-  const fileIndex = new Map(graph.nodes.map((n, i) => [n.id, i]));
+  // Ties are broken by node id, not file position: the plan does not depend on how a file orders
+  // its nodes (saving sorts them).
   const indegree = new Map<string, number>();
   const successors = new Map<string, string[]>();
   for (const id of nodes.keys()) {
@@ -259,8 +265,8 @@ function topologicalOrder(graph: GraphFile, nodes: Map<string, PlanNode>): strin
     }
   }
   const ready = [...nodes.keys()].filter((id) => indegree.get(id) === 0);
-  const byFile = (a: string, b: string) => fileIndex.get(a)! - fileIndex.get(b)!;
-  ready.sort(byFile);
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  ready.sort(byId);
   const order: string[] = [];
   while (ready.length) {
     const id = ready.shift()!;
@@ -269,7 +275,7 @@ function topologicalOrder(graph: GraphFile, nodes: Map<string, PlanNode>): strin
       indegree.set(next, indegree.get(next)! - 1);
       if (indegree.get(next) === 0) {
         ready.push(next);
-        ready.sort(byFile);
+        ready.sort(byId);
       }
     }
   }
@@ -475,7 +481,9 @@ function findCones(order: string[], nodes: Map<string, PlanNode>): Map<string, s
     const dependent = new Set<string>();
     for (const nid of order) {
       const node = nodes.get(nid)!;
-      if (node.def.role !== 'op') continue;
+      // Resources pass dependence on (a head wrapping an optimised torso); collectors and loops
+      // do not (they produce data, not differentiable values).
+      if (node.def.role !== 'op' && node.def.role !== 'resource') continue;
       const deps = Object.values(node.inputs).flat();
       if (deps.some((e) => owned.has(e.from.node) || dependent.has(e.from.node))) dependent.add(nid);
     }

@@ -91,7 +91,7 @@ describe('run engine', () => {
     graph.edges = graph.edges.filter((e) => e.from.node !== 'clip' && e.to.node !== 'clip');
     const session = new RunSession({ graph });
     await session.prepare();
-    expect(session.plan.cones.get('adam')).toEqual(['logp', 'ratio', 'surrogate', 'value_loss', 'entropy', 'loss']);
+    expect(session.plan.cones.get('adam')).toEqual(['entropy', 'logp', 'ratio', 'surrogate', 'value_loss', 'loss']);
     const rows = await runIterations(session, 2);
     expect(rows[1]['surrogate.objective']).toEqual(expect.any(Number));
     expect(rows[1]).not.toHaveProperty('clip.clipFraction');

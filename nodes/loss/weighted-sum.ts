@@ -19,17 +19,16 @@ export const weightedSum = defineBlock({
   },
   inputs: [{ name: 'terms', type: 'Scalar', doc: 'Scalar terms L_i.', multi: true }],
   outputs: [{ name: 'loss', type: 'Scalar', doc: 'Σ w_i L_i, to minimise.' }],
+  check: (params, inputSources) => unknownWeightKey(params.weights, inputSources.terms ?? []),
   create(ctx, params) {
     const sources = ctx.inputSources.terms ?? [];
     const keys = sources.map((s) => `${s.node}.${s.port}`);
     let table = params.weights;
-    const known = new Set([...sources.map((s) => s.node), ...keys]);
     const check = (w: Record<string, number>) => {
-      for (const key of Object.keys(w)) {
-        if (!known.has(key)) throw new Error(`weight '${key}' matches no connected term; terms come from ${sources.map((s) => s.node).join(', ')}`);
-      }
+      const problem = unknownWeightKey(w, sources);
+      if (problem) throw new Error(problem);
     };
-    check(table);
+    check(table); // the compiler checks too; this guards direct use of the runtime
     const weightOf = (i: number) => table[keys[i]] ?? table[sources[i].node] ?? 1;
     return {
       run(inputs) {
@@ -46,3 +45,14 @@ export const weightedSum = defineBlock({
     };
   },
 });
+
+/** A weight key that names no connected term, as a message; null when all keys match. */
+function unknownWeightKey(table: Record<string, number>, sources: { node: string; port: string }[]): string | null {
+  const known = new Set([...sources.map((s) => s.node), ...sources.map((s) => `${s.node}.${s.port}`)]);
+  for (const key of Object.keys(table)) {
+    if (!known.has(key)) {
+      return `weight '${key}' matches no connected term; terms come from ${sources.map((s) => s.node).join(', ') || '(none)'}`;
+    }
+  }
+  return null;
+}
