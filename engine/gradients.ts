@@ -22,6 +22,7 @@ export function installGradientFixes(): void {
   if (installed) return;
   installed = true;
   installBinaryGradients();
+  installReductionGradients();
   const stock = tf.getGradient('BatchMatMul');
   if (!stock) return;
   const config: GradConfig = {
@@ -141,6 +142,59 @@ function installBinaryGradients(): void {
           a: () => unbroadcast(tf.div(g, asFloat(b)), a.shape),
           b: () => unbroadcast(tf.neg(tf.div(tf.mul(g, asFloat(a)), tf.square(asFloat(b)))), b.shape),
         };
+      },
+    },
+  ];
+  for (const config of grads) tf.registerGradient(config);
+}
+
+/** Axes of a reduction, normalised (attrs.axis may be a number, negative, or a list). */
+function reductionAxes(axis: unknown, rank: number): number[] {
+  const list = axis === undefined || axis === null ? [...Array(rank).keys()] : Array.isArray(axis) ? (axis as number[]) : [axis as number];
+  return list.map((a) => (a < 0 ? a + rank : a));
+}
+
+/** dy of a reduction, reshaped to keep the reduced axes and broadcast back over them. */
+function spreadBack(dy: Tensor, x: Tensor, axis: unknown): Tensor {
+  const expanded = x.shape.slice();
+  for (const a of reductionAxes(axis, x.rank)) expanded[a] = 1;
+  const g = sameShape(dy.shape, expanded) ? dy : tf.reshape(dy, expanded);
+  return sameShape(g.shape, x.shape) ? g : tf.broadcastTo(g, x.shape);
+}
+
+/**
+ * Reductions and a few element-wise ops: the stock gradients multiply by a `ones` tensor built on
+ * the host for every call, cast float32 to float32, or select against a zeros tensor; these
+ * compute the same values with fewer kernels and no host allocation.
+ */
+function installReductionGradients(): void {
+  const grads: GradConfig[] = [
+    {
+      kernelName: 'Sum',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => ({ x: () => spreadBack(dy as Tensor, saved[0], attrs.axis) }),
+    },
+    {
+      kernelName: 'Mean',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const x = saved[0];
+        const count = reductionAxes(attrs.axis, x.rank).reduce((n, a) => n * x.shape[a], 1);
+        return { x: () => spreadBack(tf.div(dy as Tensor, count), x, attrs.axis) };
+      },
+    },
+    {
+      kernelName: 'Square',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved) => ({ x: () => tf.mul(dy as Tensor, tf.mul(asFloat(saved[0]), 2)) }),
+    },
+    {
+      kernelName: 'ClipByValue',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const x = saved[0];
+        const inside = tf.logicalAnd(tf.greaterEqual(x, attrs.clipValueMin as number), tf.lessEqual(x, attrs.clipValueMax as number));
+        return { x: () => tf.mul(dy as Tensor, tf.cast(inside, 'float32')) };
       },
     },
   ];
