@@ -6,6 +6,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import type { Backend } from './graph/schema.ts';
 import { installFastSave, installGradientFixes } from './gradients.ts';
+import { installFastTanh } from './kernels.ts';
 import { tf } from './tf.ts';
 
 export interface BackendChoice {
@@ -47,7 +48,14 @@ export async function selectBackend(requested: Backend): Promise<BackendChoice> 
         return null;
       },
     ],
-    ['wasm', async () => ((await activate('wasm')) ? { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm' } : null)],
+    [
+      'wasm',
+      async () => {
+        if (!(await activate('wasm'))) return null;
+        installFastTanh();
+        return { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm' };
+      },
+    ],
     ['cpu', async () => ((await activate('cpu')) ? { name: 'cpu', detail: '@tensorflow/tfjs (pure JS)' } : null)],
   ];
   for (const [name, attempt] of attempts) {

@@ -70,3 +70,26 @@ describe('engine gradient patches', () => {
     expect(Array.from(second(x).dataSync())).toEqual([12 * 0.25 + 3, 12 * 4 + 12].map((v) => expect.closeTo(v, 4)));
   });
 });
+
+describe('wasm kernel replacements', () => {
+  it('fast Tanh matches Math.tanh to float32 rounding and keeps the stock gradient', async () => {
+    const { installFastTanh } = await import('../engine/kernels.ts');
+    await tf.setBackend('wasm');
+    installFastTanh();
+    const xs = tf.linspace(-20, 20, 20001);
+    const ys = tf.tanh(xs).dataSync();
+    const xv = xs.dataSync();
+    let worst = 0;
+    for (let i = 0; i < ys.length; i++) worst = Math.max(worst, Math.abs(ys[i] - Math.tanh(xv[i])));
+    expect(worst).toBeLessThan(3e-7);
+    expect(Array.from(tf.tanh(tf.tensor1d([0, 1e-3, -3])).dataSync())).toEqual([0, expect.closeTo(Math.tanh(1e-3), 7), expect.closeTo(Math.tanh(-3), 6)]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.tanh(x)))(tf.tensor1d([0.5, -1])).dataSync();
+    expect(g[0]).toBeCloseTo(1 - Math.tanh(0.5) ** 2, 6);
+    expect(g[1]).toBeCloseTo(1 - Math.tanh(-1) ** 2, 6);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.tanh(tf.ones([64, 64]));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
