@@ -18,23 +18,26 @@ export const metrics = defineBlock({
   create(ctx) {
     const sources = ctx.inputSources.values ?? [];
     const names = sources.map((s) => `${s.node}.${s.port}`);
-    // Accumulated on the device; read once per iteration (one sync instead of one per update).
+    // One small stacked copy per tick stays on the device (`keep`: the tick's tensors die with
+    // it); everything is read once per iteration, one sync instead of one per update.
     let pending: Tensor[] = [];
     return {
       run(inputs) {
-        const values = tensorsIn(inputs, 'values');
-        const row = tf.keep(tf.stack(values.map((v) => tf.reshape(v, []))));
-        pending.push(row);
+        const values = tensorsIn(inputs, 'values').map((v) => (v.rank === 0 ? v : tf.mean(v)));
+        pending.push(tf.keep(tf.stack(values)));
         return {};
       },
       iterationMetrics() {
         if (!pending.length) return {};
-        const meanTensor = tf.tidy(() => tf.mean(tf.stack(pending), 0));
-        const means = meanTensor.dataSync();
-        meanTensor.dispose();
+        const stacked = tf.tidy(() => tf.stack(pending));
+        const values = stacked.dataSync();
+        stacked.dispose();
+        const ticks = pending.length;
         for (const t of pending) t.dispose();
         pending = [];
-        return Object.fromEntries(names.map((name, i) => [name, means[i]]));
+        const sums = new Float64Array(names.length);
+        for (let i = 0; i < values.length; i++) sums[i % names.length] += values[i];
+        return Object.fromEntries(names.map((name, i) => [name, sums[i] / ticks]));
       },
       dispose() {
         for (const t of pending) t.dispose();
