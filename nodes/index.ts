@@ -5,6 +5,7 @@ import { normalize } from './adv/normalize.ts';
 import { returnsToGo } from './adv/returns-to-go.ts';
 import { rollout } from './collect/rollout.ts';
 import { classicEnv } from './env/classic.ts';
+import { envNormalize } from './env/normalize.ts';
 import { categoricalHead } from './head/categorical.ts';
 import { gaussianHead } from './head/gaussian.ts';
 import { valueHead } from './head/value.ts';
@@ -26,6 +27,7 @@ import { metrics } from './sink/metrics.ts';
 
 export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   classicEnv,
+  envNormalize,
   mlp,
   categoricalHead,
   gaussianHead,
