@@ -16,13 +16,16 @@ interface WasmBackendLike {
 }
 
 let installed = false;
+/** Below this many elements the stock kernel is faster (measured: break-even near 1,000). */
+const SMALL = 1024;
 
 export function installFastTanh(): void {
   if (installed) return;
   const sigmoid = tf.getKernel('Sigmoid', 'wasm');
   const multiply = tf.getKernel('Multiply', 'wasm');
   const sub = tf.getKernel('Sub', 'wasm');
-  if (!sigmoid || !multiply || !sub || !tf.getKernel('Tanh', 'wasm')) return;
+  const stock = tf.getKernel('Tanh', 'wasm');
+  if (!sigmoid || !multiply || !sub || !stock) return;
   installed = true;
   const constants = new WeakMap<object, { one: TensorInfo; two: TensorInfo }>();
   const kernelFunc: KernelFunc = ({ inputs, backend }) => {
@@ -36,6 +39,9 @@ export function installFastTanh(): void {
       constants.set(wasm, c);
     }
     const x = inputs.x as TensorInfo;
+    // Small tensors (acting on a few envs) are dominated by per-kernel overhead: one stock call
+    // beats four fast ones there.
+    if (x.shape.reduce((a, b) => a * b, 1) < SMALL) return stock.kernelFunc({ inputs, backend, attrs: {} });
     const call = (k: KernelConfig, kernelInputs: Record<string, TensorInfo>) =>
       k.kernelFunc({ inputs: kernelInputs, backend, attrs: {} }) as TensorInfo;
     const twoX = call(multiply, { a: x, b: c.two });
@@ -48,5 +54,6 @@ export function installFastTanh(): void {
     return y;
   };
   tf.unregisterKernel('Tanh', 'wasm');
+  // The stock setupFunc already bound its wasm function when the backend started.
   tf.registerKernel({ kernelName: 'Tanh', backendName: 'wasm', kernelFunc });
 }
