@@ -27,5 +27,6 @@ export function assignEncoded(variable: Variable, encoded: EncodedArray, owner: 
   if (encoded.shape.join('x') !== variable.shape.join('x')) {
     throw new Error(`${owner}: checkpoint holds shape [${encoded.shape}] but the variable has [${variable.shape}]`);
   }
-  variable.assign(tf.tensor(decodeFloats(encoded), encoded.shape));
+  // In tidy: the temporary dies, so the variable owns its data alone again.
+  tf.tidy(() => variable.assign(tf.tensor(decodeFloats(encoded), encoded.shape)));
 }

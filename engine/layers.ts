@@ -19,8 +19,10 @@ export class Dense {
     rng: Rng,
   ) {
     const w = init === 'orthogonal' ? orthogonal(fanIn, fanOut, gain, rng) : glorotUniform(fanIn, fanOut, gain, rng);
-    this.weight = tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true);
-    this.bias = tf.variable(tf.zeros([fanOut]), true);
+    // Inside tidy so the initial tensors die: a variable that owns its data alone can be updated
+    // in place by host-side optimisers (engine/host-memory.ts).
+    this.weight = tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([fanOut]), true));
   }
 
   apply(x: Tensor): Tensor {

@@ -32,7 +32,7 @@ export const gaussianHead = defineBlock({
     }
     const k = space.shape.reduce((a, b) => a * b, 1);
     const layer = new Dense(`${ctx.nodeId}/mean`, torso.outputSize, k, params.init, params.gain, ctx.rng('init'));
-    const logStd = tf.variable(tf.fill([k], params.initLogStd), true);
+    const logStd = tf.tidy(() => tf.variable(tf.fill([k], params.initLogStd), true));
     const mean = (x: Tensor): Tensor => layer.apply(torso.apply(x));
     const policy: PolicyResource = {
       kind: 'policy',

@@ -1,5 +1,6 @@
 import { defineBlock, type ModuleResource } from '../../engine/block.ts';
-import { assignEncoded, type EncodedArray, encodeTensor } from '../../engine/codec.ts';
+import { decodeFloats, type EncodedArray, encodeFloats } from '../../engine/codec.ts';
+import { hostView } from '../../engine/host-memory.ts';
 import { NonFiniteError } from '../../engine/executor.ts';
 import { choice, num } from '../../engine/params.ts';
 import { tf, type Variable } from '../../engine/tf.ts';
@@ -42,12 +43,13 @@ export const adam = defineBlock({
   create(ctx, params) {
     const modules = ([] as ModuleResource[]).concat((ctx.resources.modules as ModuleResource[] | undefined) ?? []);
     const vars = ownedVariables(modules);
-    // One flat vector for all moments: the update is a handful of ops on one tensor instead of a
-    // dozen per variable (small networks are dispatch-bound: shared/notes/tfjs-in-node.md).
+    // Moments live on the host, one flat array each: the update is one JS loop over all
+    // parameters (see engine/host-memory.ts for why), with tensor fallbacks for other backends.
     const sizes = vars.map((v) => v.size);
+    const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
     const total = sizes.reduce((a, b) => a + b, 0);
-    const m = tf.variable(tf.zeros([total]), false);
-    const s = tf.variable(tf.zeros([total]), false);
+    const m = new Float32Array(total);
+    const s = new Float32Array(total);
     let step = 0;
     let lr = params.lr;
     let maxGradNorm = params.maxGradNorm;
@@ -56,9 +58,18 @@ export const adam = defineBlock({
     return {
       optimize(lossFn) {
         const { value: loss, grads } = tf.variableGrads(lossFn as () => tf.Scalar, vars);
-        // A module the loss does not reach gets no gradient entry: it stays where it is.
-        const flat = tf.concat(vars.map((v) => tf.reshape(grads[v.name] ?? tf.zerosLike(v), [-1])));
-        const [lossValue, squaredNorm] = tf.stack([loss, tf.sum(tf.square(flat))]).dataSync();
+        const lossValue = loss.dataSync()[0];
+        // A module the loss does not reach gets no gradient entry: it is skipped (as PyTorch
+        // skips parameters whose .grad is None). Views are taken afresh before each use: the
+        // wasm heap's buffer is replaced whenever an allocation grows it.
+        const gradients = vars.map((v) => grads[v.name] as tf.Tensor | undefined);
+        const read = (t: tf.Tensor): Float32Array => hostView(t) ?? (t.dataSync() as Float32Array);
+        let squaredNorm = 0;
+        for (const g of gradients) {
+          if (!g) continue;
+          const data = read(g);
+          for (let j = 0; j < data.length; j++) squaredNorm += data[j] * data[j];
+        }
         const normValue = Math.sqrt(squaredNorm);
         if (!Number.isFinite(lossValue)) throw new NonFiniteError('loss', ctx.nodeId);
         if (!Number.isFinite(normValue)) throw new NonFiniteError('gradient', ctx.nodeId);
@@ -67,12 +78,25 @@ export const adam = defineBlock({
         const alpha = lr * lrFactor;
         const stepSize = alpha / (1 - beta1 ** step);
         const sqrtBias2 = Math.sqrt(1 - beta2 ** step);
-        const g = scale === 1 ? flat : tf.mul(flat, scale);
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        s.assign(tf.add(tf.mul(s, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const delta = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(s), sqrtBias2), epsilon)), stepSize);
-        const parts = tf.split(delta, sizes);
-        for (let i = 0; i < vars.length; i++) vars[i].assign(tf.sub(vars[i], tf.reshape(parts[i], vars[i].shape)));
+        for (let i = 0; i < vars.length; i++) {
+          const grad = gradients[i];
+          if (!grad) continue;
+          const g = read(grad);
+          const current = read(vars[i]);
+          const next = new Float32Array(g.length);
+          const o = offsets[i];
+          for (let j = 0; j < g.length; j++) {
+            const gj = g[j] * scale;
+            const mj = beta1 * m[o + j] + (1 - beta1) * gj;
+            const sj = beta2 * s[o + j] + (1 - beta2) * gj * gj;
+            m[o + j] = mj;
+            s[o + j] = sj;
+            next[j] = current[j] - (stepSize * mj) / (Math.sqrt(sj) / sqrtBias2 + epsilon);
+          }
+          // New data rather than writing in place: wasm's matMul caches packed weights by tensor
+          // id, so an in-place write would go unseen by the next forward pass.
+          tf.tidy(() => vars[i].assign(tf.tensor(next, vars[i].shape)));
+        }
         return { gradNorm: tf.scalar(normValue), lr: tf.scalar(alpha) };
       },
       endIteration({ progress }) {
@@ -82,19 +106,16 @@ export const adam = defineBlock({
         if (name === 'lr') lr = value as number;
         if (name === 'maxGradNorm') maxGradNorm = value as number;
       },
-      saveState: () => ({ step, lr, maxGradNorm, lrFactor, m: encodeTensor(m), s: encodeTensor(s) }),
+      saveState: () => ({ step, lr, maxGradNorm, lrFactor, m: encodeFloats(m, [total]), s: encodeFloats(s, [total]) }),
       loadState(state) {
         const st = state as { step: number; lr: number; maxGradNorm: number; lrFactor: number; m: EncodedArray; s: EncodedArray };
+        if (st.m.shape[0] !== total) throw new Error(`${ctx.nodeId}: checkpoint holds ${st.m.shape[0]} moments but the modules have ${total} parameters`);
         step = st.step;
         lr = st.lr;
         maxGradNorm = st.maxGradNorm;
         lrFactor = st.lrFactor;
-        assignEncoded(m, st.m, `${ctx.nodeId}/m`);
-        assignEncoded(s, st.s, `${ctx.nodeId}/v`);
-      },
-      dispose() {
-        m.dispose();
-        s.dispose();
+        m.set(decodeFloats(st.m));
+        s.set(decodeFloats(st.s));
       },
     };
   },
