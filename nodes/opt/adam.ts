@@ -5,6 +5,34 @@ import { NonFiniteError } from '../../engine/executor.ts';
 import { choice, num } from '../../engine/params.ts';
 import { tf, type Variable } from '../../engine/tf.ts';
 
+/**
+ * One Adam step for one variable (PyTorch's formula): a small monomorphic function so that V8
+ * optimises the loop on its own. `m`, `s` are the variable's slices of the moment vectors.
+ */
+export function adamStep(
+  g: Float32Array,
+  current: Float32Array,
+  next: Float32Array,
+  m: Float32Array,
+  s: Float32Array,
+  scale: number,
+  beta1: number,
+  beta2: number,
+  stepSize: number,
+  sqrtBias2: number,
+  epsilon: number,
+): void {
+  const n = g.length;
+  for (let j = 0; j < n; j++) {
+    const gj = g[j] * scale;
+    const mj = beta1 * m[j] + (1 - beta1) * gj;
+    const sj = beta2 * s[j] + (1 - beta2) * gj * gj;
+    m[j] = mj;
+    s[j] = sj;
+    next[j] = current[j] - (stepSize * mj) / (Math.sqrt(sj) / sqrtBias2 + epsilon);
+  }
+}
+
 /** The variables of every connected module, each once (modules may share a torso). */
 export function ownedVariables(modules: ModuleResource[]): Variable[] {
   const seen = new Set<Variable>();
@@ -84,15 +112,7 @@ export const adam = defineBlock({
           const g = read(grad);
           const current = read(vars[i]);
           const next = new Float32Array(g.length);
-          const o = offsets[i];
-          for (let j = 0; j < g.length; j++) {
-            const gj = g[j] * scale;
-            const mj = beta1 * m[o + j] + (1 - beta1) * gj;
-            const sj = beta2 * s[o + j] + (1 - beta2) * gj * gj;
-            m[o + j] = mj;
-            s[o + j] = sj;
-            next[j] = current[j] - (stepSize * mj) / (Math.sqrt(sj) / sqrtBias2 + epsilon);
-          }
+          adamStep(g, current, next, m.subarray(offsets[i]), s.subarray(offsets[i]), scale, beta1, beta2, stepSize, sqrtBias2, epsilon);
           // New data rather than writing in place: wasm's matMul caches packed weights by tensor
           // id, so an in-place write would go unseen by the next forward pass.
           tf.tidy(() => vars[i].assign(tf.tensor(next, vars[i].shape)));
