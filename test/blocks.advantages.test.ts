@@ -4,55 +4,19 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BuildContext, HostBatch, PortValue, Tick } from '../engine/block.ts';
-import { deriveSeed, Rng } from '../engine/rng.ts';
-import { type Tensor, tf } from '../engine/tf.ts';
+import type { HostBatch } from '../engine/block.ts';
+import { Rng } from '../engine/rng.ts';
+import { tf } from '../engine/tf.ts';
 import { computeGae, gae } from '../nodes/adv/gae.ts';
 import { normalize } from '../nodes/adv/normalize.ts';
 import { computeReturnsToGo, returnsToGo } from '../nodes/adv/returns-to-go.ts';
+import { makeCtx, makeTick, asTensor, asBatch } from './fakes.ts';
 
 // ---------------------------------------------------------------- fakes
 
-function makeCtx(nodeId: string, seed = 1): BuildContext {
-  return {
-    nodeId,
-    tf,
-    runSeed: seed,
-    rng: (purpose) => new Rng(deriveSeed(seed, nodeId, purpose)),
-    totalSteps: 1000,
-    envSpec: undefined,
-    inputSources: {},
-    resources: {},
-    log: () => {},
-  };
-}
 
-function makeTick(): Tick {
-  const table = new Map<object, Map<string, unknown>>();
-  return {
-    iteration: 0,
-    globalStep: 0,
-    progress: 0,
-    addSteps() {},
-    reportEpisode() {},
-    memo<T>(key: object, sub: string, compute: () => T): T {
-      let t = table.get(key);
-      if (!t) table.set(key, (t = new Map()));
-      if (!t.has(sub)) t.set(sub, compute());
-      return t.get(sub) as T;
-    },
-  };
-}
 
-function asBatch(v: PortValue | undefined): HostBatch {
-  if (!v || (v as HostBatch).kind !== 'batch') throw new Error('not a batch');
-  return v as HostBatch;
-}
 
-function asTensor(v: PortValue | undefined): Tensor {
-  if (!(v instanceof tf.Tensor)) throw new Error('not a tensor');
-  return v;
-}
 
 const f32 = (values: number[]) => Float32Array.from(values);
 

@@ -6,47 +6,18 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BlockRuntime, BuildContext, HostBatch, ModuleResource, Outputs, PortValue, Tick } from '../engine/block.ts';
+import type { BlockRuntime, HostBatch, ModuleResource, Outputs, PortValue } from '../engine/block.ts';
 import { NonFiniteError } from '../engine/executor.ts';
 import { orthogonal } from '../engine/init.ts';
 import { deriveSeed, Rng } from '../engine/rng.ts';
 import { type Tensor, tf, type Variable } from '../engine/tf.ts';
 import { minibatch } from '../nodes/loop/minibatch.ts';
 import { adam } from '../nodes/opt/adam.ts';
+import { makeCtx, makeTick } from './fakes.ts';
 
 // ---------------------------------------------------------------- fakes
 
-function makeCtx(nodeId: string, opts: { seed?: number; resources?: BuildContext['resources'] } = {}): BuildContext {
-  const seed = opts.seed ?? 1;
-  return {
-    nodeId,
-    tf,
-    runSeed: seed,
-    rng: (purpose) => new Rng(deriveSeed(seed, nodeId, purpose)),
-    totalSteps: 1000,
-    envSpec: undefined,
-    inputSources: {},
-    resources: opts.resources ?? {},
-    log: () => {},
-  };
-}
 
-function makeTick(progress = 0): Tick {
-  const table = new Map<object, Map<string, unknown>>();
-  return {
-    iteration: 0,
-    globalStep: 0,
-    progress,
-    addSteps() {},
-    reportEpisode() {},
-    memo<T>(key: object, sub: string, compute: () => T): T {
-      let t = table.get(key);
-      if (!t) table.set(key, (t = new Map()));
-      if (!t.has(sub)) t.set(sub, compute());
-      return t.get(sub) as T;
-    },
-  };
-}
 
 function scalarOf(v: PortValue | undefined): number {
   if (!(v instanceof tf.Tensor)) throw new Error('not a tensor');

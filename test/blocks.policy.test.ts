@@ -6,10 +6,10 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BuildContext, ModuleResource, PolicyResource, PortValue, Tick } from '../engine/block.ts';
+import type { ModuleResource, PolicyResource, PortValue } from '../engine/block.ts';
 import { categorical, diagGaussian } from '../engine/distributions.ts';
 import type { EnvSpec } from '../engine/env.ts';
-import { deriveSeed, Rng } from '../engine/rng.ts';
+import { Rng } from '../engine/rng.ts';
 import { type Tensor, tf } from '../engine/tf.ts';
 import { classicEnvSpec } from '../nodes/env/classic/index.ts';
 import { categoricalHead } from '../nodes/head/categorical.ts';
@@ -21,48 +21,12 @@ import { mlp } from '../nodes/net/mlp.ts';
 import { clip } from '../nodes/policy/clip.ts';
 import { logProb as logProbBlock } from '../nodes/policy/log-prob.ts';
 import { ratio } from '../nodes/policy/ratio.ts';
+import { makeCtx, makeTick, asTensor } from './fakes.ts';
 
 // ---------------------------------------------------------------- fakes
 
-function makeCtx(
-  nodeId: string,
-  opts: { seed?: number; envSpec?: EnvSpec; resources?: BuildContext['resources'] } = {},
-): BuildContext {
-  const seed = opts.seed ?? 1;
-  return {
-    nodeId,
-    tf,
-    runSeed: seed,
-    rng: (purpose) => new Rng(deriveSeed(seed, nodeId, purpose)),
-    totalSteps: 1000,
-    envSpec: opts.envSpec,
-    inputSources: {},
-    resources: opts.resources ?? {},
-    log: () => {},
-  };
-}
 
-function makeTick(): Tick {
-  const table = new Map<object, Map<string, unknown>>();
-  return {
-    iteration: 0,
-    globalStep: 0,
-    progress: 0,
-    addSteps() {},
-    reportEpisode() {},
-    memo<T>(key: object, sub: string, compute: () => T): T {
-      let t = table.get(key);
-      if (!t) table.set(key, (t = new Map()));
-      if (!t.has(sub)) t.set(sub, compute());
-      return t.get(sub) as T;
-    },
-  };
-}
 
-function asTensor(v: PortValue | undefined): Tensor {
-  if (!(v instanceof tf.Tensor)) throw new Error('not a tensor');
-  return v;
-}
 
 const host = (t: Tensor): number[] => Array.from(t.dataSync());
 const scalarOf = (v: PortValue | undefined): number => asTensor(v).dataSync()[0];
