@@ -199,7 +199,7 @@ describe('loss.surrogate gradient w.r.t. the ratio', () => {
   function objective(ratioT: Tensor, withClip: boolean): Tensor {
     const tick = makeTick();
     const inputs: Record<string, Tensor> = { ratio: ratioT, advantages: tf.tensor1d(adv) };
-    if (withClip) inputs.clipped = asTensor(clip.create(makeCtx('clip'), { epsilon: 0.2 }).run!({ ratio: ratioT }, tick).clipped);
+    if (withClip) inputs.clipped = asTensor(clip.create(makeCtx('clip'), { epsilon: 0.2, schedule: 'constant' }).run!({ ratio: ratioT }, tick).clipped);
     return asTensor(surrogate.create(makeCtx('sur'), {}).run!(inputs, tick).objective);
   }
 

@@ -354,14 +354,14 @@ describe('policy.clip', () => {
   const r = [0.5, 0.85, 1.0, 1.15, 1.3, 2.0];
 
   it('clips to [0.8, 1.2] for ε = 0.2 and reports the clipped fraction', () => {
-    const out = clip.create(makeCtx('clip'), { epsilon: 0.2 }).run!({ ratio: tf.tensor1d(r) }, makeTick());
+    const out = clip.create(makeCtx('clip'), { epsilon: 0.2, schedule: 'constant' }).run!({ ratio: tf.tensor1d(r) }, makeTick());
     expectClose(host(asTensor(out.clipped)), [0.8, 0.85, 1.0, 1.15, 1.2, 1.2], 6);
     // |r − 1| > 0.2 for 0.5, 1.3, 2.0: 3 of 6
     expect(scalarOf(out.clipFraction)).toBeCloseTo(0.5, 7);
   });
 
   it("setParam('epsilon') changes the clip range live", () => {
-    const runtime = clip.create(makeCtx('clip'), { epsilon: 0.2 });
+    const runtime = clip.create(makeCtx('clip'), { epsilon: 0.2, schedule: 'constant' });
     runtime.setParam!('epsilon', 0.1);
     const out = runtime.run!({ ratio: tf.tensor1d(r) }, makeTick());
     expectClose(host(asTensor(out.clipped)), [0.9, 0.9, 1.0, 1.1, 1.1, 1.1], 6);
@@ -375,7 +375,7 @@ describe('loss.surrogate', () => {
   const adv = [2, 2, -1, -3, 0.5];
 
   it('with the clipped ratio: mean of min(r·A, clip(r)·A), by hand (mixed-sign advantages)', () => {
-    const clipped = asTensor(clip.create(makeCtx('clip'), { epsilon: 0.2 }).run!({ ratio: tf.tensor1d(r) }, makeTick()).clipped);
+    const clipped = asTensor(clip.create(makeCtx('clip'), { epsilon: 0.2, schedule: 'constant' }).run!({ ratio: tf.tensor1d(r) }, makeTick()).clipped);
     const out = surrogate.create(makeCtx('sur'), {}).run!({ ratio: tf.tensor1d(r), clipped, advantages: tf.tensor1d(adv) }, makeTick());
     // r·A = (1.0, 2.6, −1.3, −2.1, 0.5);  clip(r)·A = (1.6, 2.4, −1.2, −2.4, 0.5)
     // min = (1.0, 2.4, −1.3, −2.4, 0.5): sum 0.2, mean 0.04

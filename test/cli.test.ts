@@ -40,6 +40,12 @@ function rlcAsync(args: string[], timeoutMs = 60_000): Promise<Result> {
 
 const TEMPLATES = ['ppo-clip.cartpole', 'ppo-clip.cartpole.cleanrl', 'a2c.cartpole', 'reinforce.cartpole'];
 const PPO = 'templates/ppo-clip.cartpole.rlgraph.json';
+/** Env steps per PPO iteration: numEnvs × rollout steps, read from the template. */
+const PPO_ITERATION_STEPS = (() => {
+  const graph = template('ppo-clip.cartpole');
+  const param = (id: string, name: string) => graph.nodes.find((n) => n.id === id)!.params[name] as number;
+  return param('env', 'numEnvs') * param('rollout', 'steps');
+})();
 
 /** A user error: short, to the point, no stack trace, none of tfjs-wasm's source dump. */
 function expectCleanError(r: Result, code: number): void {
@@ -272,7 +278,7 @@ describe('rlc run', () => {
     const metrics = ofType('metrics');
     const progress = ofType('progress');
     const summaries = ofType('summary');
-    expect(metrics).toHaveLength(4); // 8 envs × 64 steps = 512 per iteration
+    expect(metrics).toHaveLength(2048 / PPO_ITERATION_STEPS);
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress.at(-1)).toMatchObject({ step: 2048, totalSteps: 2048 });
     expect(summaries).toHaveLength(1);
@@ -284,10 +290,10 @@ describe('rlc run', () => {
     expect(graph.run.backend).toBe('wasm');
 
     const rows = readJsonl(join(out, 'metrics.jsonl'));
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(2048 / PPO_ITERATION_STEPS);
     rows.forEach((row, i) => {
       expect(row.iteration).toBe(i + 1);
-      expect(row.step).toBe(512 * (i + 1));
+      expect(row.step).toBe(PPO_ITERATION_STEPS * (i + 1));
       expect(row.wallSeconds).toEqual(expect.any(Number));
       expect(row.stepsPerSecond).toEqual(expect.any(Number));
       expect(row.stepsPerSecond as number).toBeGreaterThan(0);
@@ -309,7 +315,7 @@ describe('rlc run', () => {
     expect(checkpoints.length).toBeGreaterThanOrEqual(1);
     for (const c of checkpoints) expect(c).toMatch(/^ckpt-\d+\.json$/);
     const latest = JSON.parse(readFileSync(join(out, 'checkpoints', checkpoints.sort().at(-1)!), 'utf8'));
-    expect(latest).toMatchObject({ format: 'rl-composer/checkpoint', iteration: 4, globalStep: 2048 });
+    expect(latest).toMatchObject({ format: 'rl-composer/checkpoint', iteration: 2048 / PPO_ITERATION_STEPS, globalStep: 2048 });
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(summary.template).toBe('ppo-clip.cartpole');
@@ -427,7 +433,7 @@ describe('rlc run', () => {
     const rows = readJsonl(join(out, 'metrics.jsonl'));
     const iterations = rows.map((row) => row.iteration as number);
     expect(iterations).toEqual(iterations.map((_, i) => i + 1));
-    expect(rows.map((row) => row.step)).toEqual(iterations.map((i) => i * 512));
+    expect(rows.map((row) => row.step)).toEqual(iterations.map((i) => i * PPO_ITERATION_STEPS));
     expect(rows.at(-1)!.step).toBe(final.steps);
     const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trimEnd().split('\n');
     expect(csv).toHaveLength(rows.length + 1);

@@ -472,9 +472,11 @@ describe('env.normalize', () => {
     }
     const norm = session.executor.runtimes.get('norm')!.resources!.env as EnvResource;
     const training = norm.instance() as NormalizedVecEnv;
-    // 8 envs: the initial observations plus 2 × 64 steps went into the statistics.
-    expect(training.obsRms.count).toBeCloseTo(1e-4 + 8 * (1 + 128), 9);
-    expect(training.retRms.count).toBeCloseTo(1e-4 + 8 * 128, 9);
+    // N envs: the initial observations plus 2 iterations × T steps went into the statistics.
+    const param = (id: string, name: string) => graph.nodes.find((n) => n.id === id)!.params[name] as number;
+    const [n, t] = [param('env', 'numEnvs'), param('rollout', 'steps')];
+    expect(training.obsRms.count).toBeCloseTo(1e-4 + n * (1 + 2 * t), 9);
+    expect(training.retRms.count).toBeCloseTo(1e-4 + n * 2 * t, 9);
     for (const x of training.obs) expect(Math.abs(x)).toBeLessThanOrEqual(10);
     const returns = session.executor.episodeReturns;
     expect(returns.length).toBeGreaterThan(0);
