@@ -56,7 +56,15 @@ export async function selectBackend(requested: Backend): Promise<BackendChoice> 
         return { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm' };
       },
     ],
-    ['cpu', async () => ((await activate('cpu')) ? { name: 'cpu', detail: '@tensorflow/tfjs (pure JS)' } : null)],
+    [
+      'cpu',
+      async () => {
+        if (!(await activate('cpu'))) return null;
+        // The cpu backend prints an install-tfjs-node banner on first use; the choice is deliberate.
+        (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+        return { name: 'cpu', detail: '@tensorflow/tfjs (pure JS)' };
+      },
+    ],
   ];
   for (const [name, attempt] of attempts) {
     if (requested !== 'auto' && requested !== name) continue;

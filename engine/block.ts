@@ -7,6 +7,7 @@ import type { EnvSpec, Space, VecEnv } from './env.ts';
 import type { ParamSpecs, ParamValues } from './params.ts';
 import type { PortType } from './ports.ts';
 import type { Rng } from './rng.ts';
+import type { Activation, Dense } from './layers.ts';
 import type { Tensor, TF, Variable } from './tf.ts';
 
 export interface PortDef {
@@ -77,6 +78,17 @@ export interface ModuleResource {
   variables: Variable[];
   /** Forward pass on a [batch, inputSize] tensor. */
   apply(x: Tensor): Tensor;
+  /**
+   * Present when the module is a plain chain of dense layers (for acting: a policy's chain ends in
+   * raw logits or the mean, a value's in [B, 1]); lets collectors fuse several modules' forward
+   * passes into one (engine/fused-forward.ts).
+   */
+  chain?: DenseStage[];
+}
+
+export interface DenseStage {
+  layer: Dense;
+  activation: Activation;
 }
 
 export type DistributionKind = 'categorical' | 'diagGaussian';

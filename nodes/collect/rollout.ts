@@ -10,6 +10,8 @@ import {
 } from '../../engine/block.ts';
 import { actionSize, obsSize } from '../../engine/env.ts';
 import { choice, int } from '../../engine/params.ts';
+import { canFuse, FusedChains } from '../../engine/fused-forward.ts';
+import { type Tensor, tf } from '../../engine/tf.ts';
 import { forwardHost, forwardPolicyAndValue } from '../head/shared.ts';
 
 const BASE_FIELDS = ['obs', 'act', 'rew', 'logp', 'terminated', 'cont'];
@@ -58,13 +60,17 @@ export const rollout = defineBlock({
     const truncIdx: number[] = [];
     const outBuf = new Float32Array(n * policy.outputSize);
     const valueBuf = new Float32Array(n);
+    // Policy and value in one forward pass: fused block-diagonal layers when both are dense chains.
+    const fused = value && canFuse(policy.chain, value.chain) ? new FusedChains(policy.chain!, value.chain!) : undefined;
+    const both = (x: Tensor): Tensor =>
+      fused ? fused.forward(x) : tf.concat([policy.applyForActing(x), tf.reshape(value!.apply(x), [-1, 1])], 1);
     /** Acts on the current observations; with a value module also returns V(s_t) (one round trip). */
     function actAndValue(): Float32Array | undefined {
       if (!value) {
         policy.act(env.obs, n, rng, false, actBuf, logpBuf);
         return undefined;
       }
-      forwardPolicyAndValue(policy.applyForActing, value.apply, env.obs, n, d, policy.outputSize, outBuf, valueBuf);
+      forwardPolicyAndValue(both, env.obs, n, d, policy.outputSize, outBuf, valueBuf);
       policy.actFrom(outBuf, n, rng, false, actBuf, logpBuf);
       return valueBuf;
     }
@@ -224,6 +230,7 @@ export const rollout = defineBlock({
       run(_inputs, tick) {
         return { batch: params.mode === 'steps' ? collectSteps(tick) : collectEpisodes(tick) };
       },
+      dispose: () => fused?.dispose(),
       saveState: () => ({ rng: rng.getState() }),
       loadState: (state) => rng.setState((state as { rng: ReturnType<typeof rng.getState> }).rng),
     };

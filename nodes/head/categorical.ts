@@ -39,6 +39,7 @@ export const categoricalHead = defineBlock({
       inputSize: torso.inputSize,
       outputSize: space.n,
       variables: [...torso.variables, ...layer.variables],
+      chain: torso.chain && [...torso.chain, { layer, activation: 'linear' }],
       distribution: 'categorical',
       actionSpace: space,
       apply,

@@ -40,6 +40,7 @@ export const gaussianHead = defineBlock({
       inputSize: torso.inputSize,
       outputSize: k,
       variables: [...torso.variables, ...layer.variables, logStd],
+      chain: torso.chain && [...torso.chain, { layer, activation: 'linear' }],
       distribution: 'diagGaussian',
       actionSpace: space,
       apply: mean,

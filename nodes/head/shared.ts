@@ -18,12 +18,11 @@ export function forwardHost(apply: (x: Tensor) => Tensor, obs: Float32Array, n: 
 
 /**
  * Policy output and value for the same observations with one upload and one read-back (the
- * rollout's per-step cost is dominated by such round trips). Returns [n × k] outputs and [n] values
- * in reusable buffers owned by the caller.
+ * rollout's per-step cost is dominated by such round trips). `both` maps [n, width] observations
+ * to [n, k + 1]: the policy's k outputs, then V. Writes into buffers owned by the caller.
  */
 export function forwardPolicyAndValue(
-  policyApply: (x: Tensor) => Tensor,
-  valueApply: (x: Tensor) => Tensor,
+  both: (x: Tensor) => Tensor,
   obs: Float32Array,
   n: number,
   width: number,
@@ -31,12 +30,9 @@ export function forwardPolicyAndValue(
   out: Float32Array,
   values: Float32Array,
 ): void {
-  const both = tf.tidy(() => {
-    const x = tf.tensor2d(obs.subarray(0, n * width), [n, width]);
-    return tf.concat([policyApply(x), tf.reshape(valueApply(x), [n, 1])], 1);
-  });
-  const data = both.dataSync() as Float32Array;
-  both.dispose();
+  const result = tf.tidy(() => both(tf.tensor2d(obs.subarray(0, n * width), [n, width])));
+  const data = result.dataSync() as Float32Array;
+  result.dispose();
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) out[i * k + j] = data[i * (k + 1) + j];
     values[i] = data[i * (k + 1) + k];

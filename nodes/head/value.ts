@@ -30,6 +30,7 @@ export const valueHead = defineBlock({
       inputSize: torso.inputSize,
       outputSize: 1,
       variables: [...torso.variables, ...layer.variables],
+      chain: torso.chain && [...torso.chain, { layer, activation: 'linear' }],
       apply: (x: Tensor): Tensor => tf.reshape(layer.apply(torso.apply(x)), [-1]),
     };
     return {

@@ -43,6 +43,7 @@ export const mlp = defineBlock({
       inputSize,
       outputSize: fanIn,
       variables: layers.flatMap((l) => l.variables),
+      chain: layers.map((layer) => ({ layer, activation: params.activation })),
       apply(x: Tensor): Tensor {
         let h = x;
         for (const layer of layers) h = activate(layer.apply(h), params.activation);
