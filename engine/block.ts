@@ -159,6 +159,11 @@ export interface Tick {
   /** Collectors report their environment steps and finished episodes here. */
   addSteps(n: number): void;
   reportEpisode(episode: EpisodeReport): void;
+  /**
+   * True while the block runs inside an optimizer's gradient closure; outside, its outputs are
+   * constants and it may compute them on the host (fewer kernels).
+   */
+  readonly differentiating: boolean;
   /** A per-tick cache (e.g. a policy's distribution for the current observations). */
   memo<T>(key: object, sub: string, compute: () => T): T;
 }

@@ -71,6 +71,7 @@ export class Executor {
   private readonly fieldCache = new Map<HostBatch, Map<string, { tensor: Tensor; depth: number }>>();
   private readonly keptByDepth: Tensor[][] = [[]];
   private memoTable = new Map<object, Map<string, unknown>>();
+  private differentiating = false;
   private iterationEpisodes: EpisodeReport[] = [];
 
   constructor(plan: Plan, options: ExecutorOptions) {
@@ -180,6 +181,9 @@ export class Executor {
       },
       get progress() {
         return executor.progress;
+      },
+      get differentiating() {
+        return executor.differentiating;
       },
       addSteps(n: number) {
         executor.globalStep += n;
@@ -307,11 +311,16 @@ export class Executor {
     const lossEdge = node.inputs.loss[0];
     const lossFn = (): Tensor => {
       this.memoTable = new Map();
-      for (const coneId of cone) {
-        this.runNode(coneId, tick);
-        if (this.plan.exportedFromCones.has(coneId)) {
-          for (const value of Object.values(this.values.get(coneId)!)) if (isTensor(value)) this.keep(value);
+      this.differentiating = true;
+      try {
+        for (const coneId of cone) {
+          this.runNode(coneId, tick);
+          if (this.plan.exportedFromCones.has(coneId)) {
+            for (const value of Object.values(this.values.get(coneId)!)) if (isTensor(value)) this.keep(value);
+          }
         }
+      } finally {
+        this.differentiating = false;
       }
       this.memoTable = new Map();
       const loss = this.values.get(lossEdge.from.node)![lossEdge.from.port];

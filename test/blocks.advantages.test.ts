@@ -199,10 +199,11 @@ describe('returns-to-go (computeReturnsToGo)', () => {
 
 // ---------------------------------------------------------------- normalize
 
-describe('adv.normalize', () => {
+// Both paths: on the host (a constant input) and with tensor ops (inside a gradient closure).
+describe.each([false, true])('adv.normalize (differentiating: %s)', (differentiating) => {
   function normalizeValues(values: number[], epsilon: number): number[] {
     const runtime = normalize.create(makeCtx('norm'), { epsilon });
-    const out = asTensor(runtime.run!({ x: tf.tensor1d(values) }, makeTick()).out);
+    const out = asTensor(runtime.run!({ x: tf.tensor1d(values) }, { ...makeTick(), differentiating }).out);
     return Array.from(out.dataSync());
   }
 

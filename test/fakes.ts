@@ -34,6 +34,7 @@ export function makeTick(progress = 0): Tick {
     iteration: 0,
     globalStep: 0,
     progress,
+    differentiating: false,
     addSteps() {},
     reportEpisode() {},
     memo<T>(key: object, sub: string, compute: () => T): T {

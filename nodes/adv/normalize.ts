@@ -1,5 +1,6 @@
 import { defineBlock } from '../../engine/block.ts';
 import { num } from '../../engine/params.ts';
+import { hostView } from '../../engine/host-memory.ts';
 import { tf } from '../../engine/tf.ts';
 import { tensorIn } from '../util.ts';
 
@@ -21,9 +22,22 @@ export const normalize = defineBlock({
   outputs: [{ name: 'out', type: 'Tensor', doc: 'Standardised values [B].' }],
   create(_ctx, params) {
     return {
-      run(inputs) {
+      run(inputs, tick) {
         const x = tensorIn(inputs, 'x');
         const n = x.size;
+        const host = tick.differentiating ? null : hostView(x);
+        if (host) {
+          // A constant (outside any gradient): one host pass instead of eight kernels.
+          let mean = 0;
+          for (let i = 0; i < n; i++) mean += host[i];
+          mean /= n;
+          let squares = 0;
+          for (let i = 0; i < n; i++) squares += (host[i] - mean) ** 2;
+          const scale = 1 / (Math.sqrt(squares / Math.max(1, n - 1)) + params.epsilon);
+          const out = new Float32Array(n);
+          for (let i = 0; i < n; i++) out[i] = (host[i] - mean) * scale;
+          return { out: tf.tensor(out, x.shape) };
+        }
         const mean = tf.mean(x);
         const centered = tf.sub(x, mean);
         const variance = tf.div(tf.sum(tf.square(centered)), Math.max(1, n - 1));
