@@ -4,6 +4,7 @@
  * in the run summary.
  */
 import '@tensorflow/tfjs-backend-wasm';
+import { GraphError } from './errors.ts';
 import type { Backend } from './graph/schema.ts';
 import { installFastSave, installGradientFixes } from './gradients.ts';
 import { installFastTanh } from './kernels.ts';
@@ -71,7 +72,8 @@ export async function selectBackend(requested: Backend): Promise<BackendChoice> 
     const choice = await attempt();
     if (choice) return choice;
     if (requested !== 'auto') {
-      throw new Error(
+      throw new GraphError(
+        'argument',
         name === 'tensorflow'
           ? 'backend "tensorflow" needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node installed (npm i @tensorflow/tfjs-node)'
           : `backend "${name}" could not be initialised`,

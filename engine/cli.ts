@@ -14,6 +14,7 @@ import { backendSchema, type GraphFile } from './graph/schema.ts';
 import { createRunActor, whenFinished, type EmittedEvent } from './machine.ts';
 import { applyOverrides, parseOverride } from './overrides.ts';
 import { blockRegistry } from './registry.ts';
+import { RunFolder } from './run-folder.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -68,6 +69,7 @@ interface RunFlags {
   set: string[];
   json?: boolean;
   resume?: string;
+  force?: boolean;
 }
 
 function prepareGraph(file: string | undefined, flags: RunFlags): { graph: GraphFile; outDir: string; resume: boolean } {
@@ -84,6 +86,9 @@ function prepareGraph(file: string | undefined, flags: RunFlags): { graph: Graph
     graph = loadGraph(file);
     const name = (graph.meta.template ?? graph.meta.name).replace(/[^A-Za-z0-9_.-]+/g, '-');
     outDir = flags.out ?? join('runs', `${name}-s${flags.seed ?? graph.run.seed}-${timestamp()}`);
+    if (!flags.force && new RunFolder(outDir).holdsRun()) {
+      throw new UsageError(`${outDir} already holds a run: continue it with --resume ${outDir}, or pass --force to replace it`);
+    }
   }
   if (flags.backend !== undefined) {
     const parsed = backendSchema.safeParse(flags.backend);
@@ -271,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'run folder (default runs/<template>-s<seed>-<time>)')
     .option('--set <node.param=value>', 'override a block parameter (repeatable)', collect, [])
     .option('--resume <dir>', 'continue the run in DIR from its newest checkpoint')
+    .option('--force', 'replace an earlier run in --out DIR')
     .option('--json', 'print one JSON event per line instead of a progress bar')
     .action(async (file: string | undefined, flags: RunFlags) => {
       exitCode = await runCommand(file, flags);

@@ -29,7 +29,22 @@ export class RunFolder {
 
   constructor(dir: string) {
     this.dir = dir;
-    mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+  }
+
+  /** Creates the folder; called once the graph compiled and the backend started. */
+  create(): void {
+    mkdirSync(join(this.dir, 'checkpoints'), { recursive: true });
+  }
+
+  /** Whether the folder already holds a run (a graph or checkpoints). */
+  holdsRun(): boolean {
+    return existsSync(join(this.dir, 'graph.rlgraph.json')) || this.checkpoints().length > 0;
+  }
+
+  /** Removes the files of an earlier run (for a fresh run into the same folder). */
+  clear(): void {
+    for (const name of ['graph.rlgraph.json', 'metrics.jsonl', 'metrics.csv', 'summary.json']) rmSync(join(this.dir, name), { force: true });
+    rmSync(join(this.dir, 'checkpoints'), { recursive: true, force: true });
   }
 
   get metricsJsonl(): string {

@@ -105,6 +105,8 @@ export class RunSession {
       this.checkpointKeep = ckptNode.params.keep as number;
     }
     if (this.folder) {
+      if (!this.options.resume) this.folder.clear();
+      this.folder.create();
       this.folder.writeGraph(this.graph);
       if (this.options.resume) {
         const ckpt = this.folder.latestCheckpoint();

@@ -493,3 +493,26 @@ describe('rlc blocks / schema', () => {
     expect(schema.type).toBe('object');
   });
 });
+
+describe('run folders', () => {
+  it('refuses to overwrite an earlier run unless --force, and --force starts clean', () => {
+    const out = join(tempDir(), 'run');
+    expect(rlc(['run', PPO, '--steps', '300', '--backend', 'wasm', '--out', out, '--json']).code).toBe(0);
+    const again = rlc(['run', PPO, '--steps', '300', '--backend', 'wasm', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a run: continue it with --resume .*--force/);
+    const forced = rlc(['run', PPO, '--steps', '300', '--backend', 'wasm', '--out', out, '--force', '--json']);
+    expect(forced.code).toBe(0);
+    expect(readdirSync(join(out, 'checkpoints'))).toHaveLength(1);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  const tfjsNodeInstalled = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((pkg) => existsSync(join(ROOT, 'node_modules', pkg)));
+  it.runIf(!tfjsNodeInstalled)('a backend that is not installed is an argument error (exit 2) and writes nothing', () => {
+    const out = join(tempDir(), 'run');
+    const r = rlc(['run', PPO, '--steps', '300', '--backend', 'tensorflow', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/needs @tensorflow\/tfjs-node/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
