@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../engine/atomic.ts';
+import type { Summary } from '../engine/session.ts';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(BENCH_DIR, '..');
@@ -74,21 +75,8 @@ export function runPart<T>(script: string, args: string[], options: { nodeFlags?
 // ---------------------------------------------------------------------------------------------
 // CLI runs (`node bin/rlc.js run FILE ... --json`)
 
-/** The fields of summary.json the bench reads (engine/session.ts Summary). */
-export interface RunSummary {
-  template: string;
-  seed: number;
-  backend: string;
-  steps: number;
-  wallSeconds: number;
-  stepsPerSecond: number;
-  episodes: number;
-  meanReturnLast20: number | null;
-  eval: { episodes: number; meanReturn: number | null; stdReturn: number | null };
-  firstStepReaching: Record<string, number | null>;
-  secondsReaching?: Record<string, number | null>;
-  [extra: string]: unknown;
-}
+/** summary.json as the engine writes it (a type import: the driver never loads TensorFlow.js). */
+export type RunSummary = Summary;
 
 export interface CliRun {
   ok: boolean;

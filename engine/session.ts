@@ -43,6 +43,8 @@ export interface Summary {
   meanReturnLast20: number | null;
   eval: { episodes: number; meanReturn: number | null; stdReturn: number | null };
   firstStepReaching: Record<string, number | null>;
+  /** Wall seconds (this run, all sessions) at which firstStepReaching was reached. */
+  secondsReaching: Record<string, number | null>;
   [extra: string]: unknown;
 }
 

@@ -350,30 +350,16 @@ describe('serializeGraph / saveGraph', () => {
     expect(readdirSync(dir)).toEqual(['g.rlgraph.json']);
   });
 
-  it('keeps the original file intact and removes its temp file when the write fails (fsync)', () => {
+  it.each(['fsync', 'rename'] as const)('keeps the original file intact and removes its temp file when %s fails', (step) => {
     const dir = tempDir();
     const path = join(dir, 'g.rlgraph.json');
     saveGraph(path, ppo());
     const before = readFileSync(path, 'utf8');
     const changed = ppo();
     node(changed, 'adam').params.lr = 0.01;
-    fsFault.fsync = true;
-    expect(() => saveGraph(path, changed)).toThrow(/simulated fsync failure/);
-    fsFault.fsync = false;
-    expect(readFileSync(path, 'utf8')).toBe(before);
-    expect(readdirSync(dir)).toEqual(['g.rlgraph.json']);
-  });
-
-  it('keeps the original file intact and removes its temp file when the rename fails', () => {
-    const dir = tempDir();
-    const path = join(dir, 'g.rlgraph.json');
-    saveGraph(path, ppo());
-    const before = readFileSync(path, 'utf8');
-    const changed = ppo();
-    node(changed, 'adam').params.lr = 0.01;
-    fsFault.rename = true;
-    expect(() => saveGraph(path, changed)).toThrow(/simulated rename failure/);
-    fsFault.rename = false;
+    fsFault[step] = true;
+    expect(() => saveGraph(path, changed)).toThrow(new RegExp(`simulated ${step} failure`));
+    fsFault[step] = false;
     expect(readFileSync(path, 'utf8')).toBe(before);
     expect(readdirSync(dir)).toEqual(['g.rlgraph.json']);
   });
