@@ -12,6 +12,7 @@ import type {
   HostBatch,
   Inputs,
   Outputs,
+  PolicyResource,
   PortValue,
   ResourceValue,
   Tick,
@@ -21,6 +22,7 @@ import { GraphError } from './errors.ts';
 import { checkParamValue, type ParamSpec, type ParamSpecs, type ParamValues } from './params.ts';
 import { isResourceType } from './ports.ts';
 import { deriveSeed, Rng } from './rng.ts';
+import { evaluatePolicy } from './evaluate.ts';
 import { type Tensor, tf } from './tf.ts';
 
 export interface ExecutorOptions {
@@ -366,13 +368,32 @@ export class Executor {
     );
   }
 
-  /** Final evaluation episodes from every evaluator block (or none if the graph has none). */
+  /**
+   * Final evaluation: the graph's first evaluator block decides how; a graph without one is
+   * evaluated with the first collector's environment and policy (sampling actions).
+   */
   evaluate(episodes: number): { nodeId: string; episodes: EpisodeReport[] } | undefined {
     for (const id of this.plan.order) {
       const runtime = this.runtimes.get(id)!;
       if (runtime.evaluate) return { nodeId: id, episodes: runtime.evaluate(episodes) };
     }
-    return undefined;
+    const collector = this.plan.order.map((id) => this.plan.nodes.get(id)!).find((n) => n.def.role === 'collector');
+    if (!collector) return undefined;
+    const resourceOf = (port: string) => {
+      const edge = collector.inputs[port]?.[0];
+      return edge ? this.resourceValues.get(edge.from.node)?.[edge.from.port] : undefined;
+    };
+    const env = resourceOf('env');
+    const policy = resourceOf('policy');
+    if (env?.kind !== 'env' || policy?.kind !== 'policy') return undefined;
+    return {
+      nodeId: collector.id,
+      episodes: evaluatePolicy(env, policy as PolicyResource, episodes, {
+        envSeed: deriveSeed(this.options.seed, collector.id, 'final-eval-env'),
+        actSeed: deriveSeed(this.options.seed, collector.id, 'final-eval-act'),
+        deterministic: false,
+      }),
+    };
   }
 
   /** Live parameter change (SET_PARAM). */

@@ -182,3 +182,21 @@ describe('every-k clock', () => {
     expect(rows.map((r) => r['eval.meanReturn'] !== undefined)).toEqual([false, true, false, true]);
   });
 });
+
+describe('final evaluation', () => {
+  it('a graph without an evaluator block is evaluated with its collector\'s env and policy', async () => {
+    const graph = small(template('ppo-clip.cartpole'), 100_000);
+    graph.nodes = graph.nodes.filter((n) => n.id !== 'eval');
+    graph.edges = graph.edges.filter((e) => e.to.node !== 'eval');
+    const session = new RunSession({ graph });
+    await session.prepare();
+    await runIterations(session, 1);
+    const evaluation = session.evaluate(20);
+    session.dispose();
+    expect(evaluation.episodes).toBe(20);
+    expect(evaluation.nodeId).toBe('rollout');
+    // An almost untrained CartPole policy: short episodes, but real ones (≥ 8 steps each).
+    expect(evaluation.meanReturn!).toBeGreaterThanOrEqual(8);
+    expect(evaluation.meanReturn!).toBeLessThan(200);
+  });
+});

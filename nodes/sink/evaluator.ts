@@ -1,7 +1,7 @@
 import { defineBlock, type EnvResource, type EpisodeReport, type PolicyResource } from '../../engine/block.ts';
-import { actionSize } from '../../engine/env.ts';
 import { bool, int } from '../../engine/params.ts';
-import { deriveSeed, Rng } from '../../engine/rng.ts';
+import { evaluatePolicy } from '../../engine/evaluate.ts';
+import { deriveSeed } from '../../engine/rng.ts';
 
 export const evaluator = defineBlock({
   type: 'sink.evaluator',
@@ -36,26 +36,11 @@ export const evaluator = defineBlock({
 
     function evaluate(episodes: number): EpisodeReport[] {
       evaluations += 1;
-      const n = Math.min(episodes, 32);
-      const env = envRes.make(n, deriveSeed(ctx.runSeed, ctx.nodeId, 'env', evaluations));
-      const rng = new Rng(deriveSeed(ctx.runSeed, ctx.nodeId, 'act', evaluations));
-      const actions = new Float32Array(n * actionSize(env.spec));
-      const logp = new Float32Array(n);
-      const results: EpisodeReport[] = [];
-      // Each sub-env runs episodes until `episodes` have started; the first `episodes` to finish count.
-      let started = n;
-      const active = new Uint8Array(n).fill(1);
-      while (results.length < episodes) {
-        policy.act(env.obs, n, rng, params.deterministic, actions, logp);
-        env.step(actions);
-        for (let e = 0; e < n; e++) {
-          if (!active[e] || (env.terminated[e] === 0 && env.truncated[e] === 0)) continue;
-          results.push({ return: env.episodeReturn[e], length: env.episodeLength[e] });
-          if (started < episodes) started++;
-          else active[e] = 0;
-        }
-      }
-      const returns = results.slice(0, episodes);
+      const returns = evaluatePolicy(envRes, policy, episodes, {
+        envSeed: deriveSeed(ctx.runSeed, ctx.nodeId, 'env', evaluations),
+        actSeed: deriveSeed(ctx.runSeed, ctx.nodeId, 'act', evaluations),
+        deterministic: params.deterministic,
+      });
       const mean = returns.reduce((a, r) => a + r.return, 0) / returns.length;
       lastMean = mean;
       lastStd = Math.sqrt(returns.reduce((a, r) => a + (r.return - mean) ** 2, 0) / returns.length);
