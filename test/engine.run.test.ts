@@ -48,6 +48,20 @@ describe('run engine', () => {
     expect(rowsC.map(withoutTiming)).not.toEqual(rowsA.map(withoutTiming));
   });
 
+  it('is deterministic on the pure-JS cpu backend too', async () => {
+    const graph = small(template('ppo-clip.cartpole'), 100_000);
+    graph.run.backend = 'cpu';
+    const rows: MetricsRow[][] = [];
+    for (let k = 0; k < 2; k++) {
+      const session = new RunSession({ graph });
+      await session.prepare();
+      expect(session.backend.name).toBe('cpu');
+      rows.push(await runIterations(session, 2));
+      session.dispose();
+    }
+    expect(rows[0].map(withoutTiming)).toEqual(rows[1].map(withoutTiming));
+  });
+
   it('resumes from a checkpoint exactly where it stopped', async () => {
     const graph = small(template('ppo-clip.cartpole'), 100_000);
     const straightDir = tempDir();
