@@ -123,7 +123,6 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     graph,
     outDir,
     resume,
-    log: (message, nodeId) => (json ? write({ type: 'log', message, nodeId }) : process.stderr.write(`[${nodeId ?? 'engine'}] ${message}\n`)),
   });
 
   const bar = json
@@ -158,7 +157,11 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     }
   });
   actor.on('metrics', ({ row }) => json && write({ type: 'metrics', ...row }));
-  actor.on('log', ({ message, nodeId }) => (json ? write({ type: 'log', message, nodeId }) : process.stderr.write(`${message}\n`)));
+  actor.on('log', ({ message, nodeId }) => {
+    if (json) return write({ type: 'log', message, nodeId });
+    // Over a running bar: clear its line first; it redraws itself on the next update.
+    process.stderr.write(`${barStarted && process.stderr.isTTY ? '\r\x1b[K' : ''}${nodeId ? `[${nodeId}] ` : ''}${message}\n`);
+  });
   actor.on('error', (event) => {
     failure = event;
   });

@@ -19,7 +19,9 @@ export type RunEvent =
   | { type: 'RESUME' }
   | { type: 'STEP' }
   | { type: 'STOP'; reason?: string }
-  | { type: 'SET_PARAM'; node: string; param: string; value: unknown };
+  | { type: 'SET_PARAM'; node: string; param: string; value: unknown }
+  /** Sent by the session itself: a message from the engine or a block, re-emitted as `log`. */
+  | { type: 'LOG'; message: string; nodeId?: string };
 
 export type EmittedEvent =
   | { type: 'progress'; progress: Progress }
@@ -94,6 +96,9 @@ export const runMachine = setup({
 }).createMachine({
   id: 'run',
   initial: 'idle',
+  on: {
+    LOG: { actions: emit(({ event }) => ({ type: 'log' as const, message: event.message, nodeId: event.nodeId })) },
+  },
   context: ({ input }) => ({
     session: input.session,
     intent: 'none',
@@ -245,8 +250,18 @@ export const runMachine = setup({
 export type RunActor = ReturnType<typeof createRunActor>;
 
 export function createRunActor(options: SessionOptions) {
-  const session = new RunSession(options);
+  // Log messages of the engine and of blocks become `log` events of the machine (the editor shows
+  // them pinned to the node); `options.log` still sees them too.
+  let send: ((message: string, nodeId?: string) => void) | undefined;
+  const session = new RunSession({
+    ...options,
+    log: (message, nodeId) => {
+      options.log?.(message, nodeId);
+      send?.(message, nodeId);
+    },
+  });
   const actor = createActor(runMachine, { input: { session } });
+  send = (message, nodeId) => actor.send({ type: 'LOG', message, nodeId });
   return { actor, session };
 }
 

@@ -126,6 +126,8 @@ export class RunSession {
     }
     this.startedAt = performance.now();
     this.stepsAtStart = this.executor.globalStep;
+    this.options.log?.(`backend ${this.backend.name} (${this.backend.detail})`);
+    if (this.resumedFrom !== undefined) this.options.log?.(`resumed from the checkpoint of iteration ${this.resumedFrom} (step ${this.executor.globalStep})`);
   }
 
   /** Wall seconds of this run (all sessions of it). */

@@ -135,6 +135,8 @@ describe('run engine', () => {
     const metrics: MetricsRow[] = [];
     actor.subscribe((s) => states.push(JSON.stringify(s.value)));
     actor.on('metrics', ({ row }) => metrics.push(row));
+    const logs: string[] = [];
+    actor.on('log', ({ message }) => logs.push(message));
     actor.start();
     actor.send({ type: 'START' });
     actor.send({ type: 'PAUSE' });
@@ -165,6 +167,7 @@ describe('run engine', () => {
     expect(states).toContain(JSON.stringify({ running: 'learning' }));
     expect(states).toContain(JSON.stringify({ running: 'evaluating' }));
     expect(states).toContain('"compiling"');
+    expect(logs).toContain('backend wasm (@tensorflow/tfjs-backend-wasm)');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(summary.steps).toBeGreaterThanOrEqual(3_000);
     expect(summary.eval.episodes).toBe(20);
