@@ -2,8 +2,10 @@
  * `rlc`: validate, run and inspect RL Composer graphs from the command line.
  * Exit codes: 0 done, 1 failure while running, 2 invalid graph or arguments.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { compile } from './compiler.ts';
@@ -14,6 +16,7 @@ import { backendSchema, type GraphFile } from './graph/schema.ts';
 import { createRunActor, whenFinished, type EmittedEvent } from './machine.ts';
 import { applyOverrides, parseOverride } from './overrides.ts';
 import { blockRegistry } from './registry.ts';
+import { type RunningServer, startServer } from './host/server.ts';
 import { RunFolder } from './run-folder.ts';
 
 const EXIT_OK = 0;
@@ -260,6 +263,40 @@ function blocksCommand(flags: { json?: boolean }): number {
   return EXIT_OK;
 }
 
+async function serveCommand(flags: { port: number; host: string; workspace: string; open?: boolean }): Promise<number> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      port: flags.port,
+      host: flags.host,
+      workspace: resolve(flags.workspace),
+      uiDir: join(root, 'renderer', 'dist'),
+      templatesDir: join(root, 'templates'),
+    });
+  } catch (error) {
+    printError(error, false);
+    return EXIT_INVALID;
+  }
+  process.stdout.write(`RL Composer is serving ${resolve(flags.workspace)}\n${server.url}\n`);
+  if (flags.open) {
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+    spawn(opener, [server.url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  }
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('stopping: active runs write a checkpoint\n');
+  await server.close();
+  return EXIT_OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   let exitCode = EXIT_OK;
@@ -300,6 +337,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'full catalogue as JSON (what the editor renders)')
     .action((flags: { json?: boolean }) => {
       exitCode = blocksCommand(flags);
+    });
+
+  program
+    .command('serve')
+    .description('serve the engine (WebSocket /ws, file API /api) and the editor UI on this machine')
+    .option('--port <p>', 'port (0 = any free port)', positiveInt('--port'), 7600)
+    .option('--host <h>', 'interface to bind (keep 127.0.0.1 unless you tunnel)', '127.0.0.1')
+    .option('--workspace <dir>', 'folder for graph files and runs/', '.')
+    .option('--open', 'open the URL in the default browser')
+    .action(async (flags: { port: number; host: string; workspace: string; open?: boolean }) => {
+      exitCode = await serveCommand(flags);
     });
 
   program

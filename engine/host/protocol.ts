@@ -1,0 +1,66 @@
+/**
+ * Messages between an engine host (`rlc serve`'s WebSocket, later Electron IPC) and the editor.
+ * One zod schema per direction, checked on both ends; the renderer imports this module (it does
+ * not touch tfjs).
+ */
+import { z } from 'zod';
+
+const runEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('START') }),
+  z.strictObject({ type: z.literal('PAUSE') }),
+  z.strictObject({ type: z.literal('RESUME') }),
+  z.strictObject({ type: z.literal('STEP') }),
+  z.strictObject({ type: z.literal('STOP'), reason: z.string().optional() }),
+  z.strictObject({ type: z.literal('SET_PARAM'), node: z.string(), param: z.string(), value: z.unknown() }),
+]);
+
+/** Editor → engine. `requestId` (optional) is echoed in the reply. */
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('catalogue'), requestId: z.string().optional() }),
+  z.strictObject({ type: z.literal('validate'), requestId: z.string().optional(), graph: z.unknown() }),
+  z.strictObject({ type: z.literal('run.start'), requestId: z.string().optional(), graph: z.unknown(), name: z.string().optional() }),
+  z.strictObject({ type: z.literal('run.control'), requestId: z.string().optional(), runId: z.string(), event: runEvent }),
+  z.strictObject({ type: z.literal('run.subscribe'), requestId: z.string().optional(), runId: z.string() }),
+  z.strictObject({ type: z.literal('runs.list'), requestId: z.string().optional() }),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+const problem = z.object({
+  code: z.string(),
+  message: z.string(),
+  node: z.string().optional(),
+  port: z.string().optional(),
+  edge: z.unknown().optional(),
+});
+export type Problem = z.infer<typeof problem>;
+
+const runInfo = z.object({
+  runId: z.string(),
+  name: z.string(),
+  dir: z.string(),
+  state: z.unknown(),
+  startedAt: z.string(),
+});
+export type RunInfo = z.infer<typeof runInfo>;
+
+/** Engine → editor. */
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('catalogue'), requestId: z.string().optional(), blocks: z.array(z.unknown()) }),
+  z.object({ type: z.literal('validation'), requestId: z.string().optional(), valid: z.boolean(), problems: z.array(problem) }),
+  z.object({ type: z.literal('run.started'), requestId: z.string().optional(), run: runInfo }),
+  z.object({
+    type: z.literal('run.snapshot'),
+    requestId: z.string().optional(),
+    run: runInfo,
+    /** Every metrics row so far (a reconnecting editor redraws its charts from these). */
+    metrics: z.array(z.record(z.string(), z.number().nullable())),
+    progress: z.unknown().optional(),
+    summary: z.unknown().optional(),
+  }),
+  z.object({ type: z.literal('runs'), requestId: z.string().optional(), runs: z.array(runInfo) }),
+  /** A run machine event: state, progress, metrics, log, error, summary. */
+  z.object({ type: z.literal('run.event'), runId: z.string(), event: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal('ack'), requestId: z.string().optional() }),
+  z.object({ type: z.literal('error'), requestId: z.string().optional(), problems: z.array(problem) }),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
