@@ -171,3 +171,34 @@ describe('rlc serve: engine over the WebSocket', () => {
     again.close();
   });
 });
+
+describe('rlc serve: the editor files', () => {
+  it('serves the UI build without a token, falls back to index.html, and never leaves its folder', async () => {
+    const ui = tempDir('rlc-ui-dist-');
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>RL Composer</title>');
+    writeFileSync(join(ui, 'app.js'), 'console.log(1)');
+    writeFileSync(join(ui, '..', 'secret.txt'), 'TOP-SECRET');
+    const s = await startServer({ port: 0, host: '127.0.0.1', workspace: tempDir(), uiDir: ui, templatesDir: join(ROOT, 'templates') });
+    try {
+      const page = await fetch(`http://127.0.0.1:${s.port}/?token=${s.token}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toContain('RL Composer');
+      const js = await fetch(`http://127.0.0.1:${s.port}/app.js`);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      const deep = await fetch(`http://127.0.0.1:${s.port}/some/route`);
+      expect(await deep.text()).toContain('RL Composer');
+      const raw = await new Promise<string>((resolve) => {
+        request({ host: '127.0.0.1', port: s.port, path: '/../secret.txt' }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(body));
+        }).end();
+      });
+      expect(raw).not.toContain('TOP-SECRET');
+      expect(raw).toContain('RL Composer');
+    } finally {
+      await s.close();
+    }
+  });
+});
