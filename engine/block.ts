@@ -166,6 +166,11 @@ export interface Tick {
   readonly differentiating: boolean;
   /** A per-tick cache (e.g. a policy's distribution for the current observations). */
   memo<T>(key: object, sub: string, compute: () => T): T;
+  /**
+   * Optional: collectors offer sub-env `index` after each step (agent view). The engine reads the
+   * state only for the few evenly spaced frames it keeps; absent when nobody watches.
+   */
+  frame?(env: VecEnv, index: number): void;
 }
 
 export type Inputs = Record<string, PortValue | PortValue[] | undefined>;

@@ -1,7 +1,7 @@
 /** Fresh-episode evaluation of a policy (evaluator blocks and the run's final evaluation). */
 import type { EnvResource, EpisodeReport, PolicyResource } from './block.ts';
 import { actionSize } from './env.ts';
-import { Rng } from './rng.ts';
+import { deriveSeed, Rng } from './rng.ts';
 
 /**
  * Runs `episodes` fresh episodes of `policy` in a new instance of `env` and returns them. Exactly
@@ -32,4 +32,37 @@ export function evaluatePolicy(
     }
   }
   return results;
+}
+
+export interface RecordedEpisode {
+  envId: string;
+  /** Physical state (`VecEnv.getState`) before each action: `states.length` = episode length. */
+  states: number[][];
+  /** Undiscounted return of the episode (of its first `maxSteps` steps where it ran longer). */
+  return: number;
+  /** True where the episode ended by itself (terminated or truncated) within `maxSteps`. */
+  done: boolean;
+}
+
+/**
+ * Plays one fresh episode of `policy` in a new single instance of `env` (sampling actions) and
+ * records the physical state before each step, for the agent view. At most `maxSteps` steps.
+ */
+export function recordEpisode(envRes: EnvResource, policy: PolicyResource, seed: number, maxSteps = 1000): RecordedEpisode {
+  const env = envRes.make(1, seed);
+  const rng = new Rng(deriveSeed(seed, 'record-episode', 'act'));
+  const actions = new Float32Array(actionSize(env.spec));
+  const logp = new Float32Array(1);
+  const states: number[][] = [];
+  let total = 0;
+  for (let t = 0; t < maxSteps; t++) {
+    states.push(env.getState(0));
+    policy.act(env.obs, 1, rng, false, actions, logp);
+    env.step(actions);
+    total += env.rewards[0];
+    if (env.terminated[0] === 1 || env.truncated[0] === 1) {
+      return { envId: env.spec.id, states, return: env.episodeReturn[0], done: true };
+    }
+  }
+  return { envId: env.spec.id, states, return: total, done: false };
 }

@@ -18,6 +18,7 @@ import type {
   Tick,
 } from './block.ts';
 import type { Plan, PlanNode, Step } from './compiler.ts';
+import type { VecEnv } from './env.ts';
 import { GraphError } from './errors.ts';
 import { checkParamValue, type ParamSpec, type ParamSpecs, type ParamValues } from './params.ts';
 import { isResourceType } from './ports.ts';
@@ -29,6 +30,8 @@ export interface ExecutorOptions {
   seed: number;
   totalSteps: number;
   log?: (message: string, nodeId?: string) => void;
+  /** Receives the frames collectors report through `Tick.frame` (agent view). */
+  onFrame?: (env: VecEnv, index: number) => void;
 }
 
 export interface IterationRecord {
@@ -174,7 +177,9 @@ export class Executor {
 
   private makeTick(): Tick {
     const executor = this;
+    const onFrame = this.options.onFrame;
     return {
+      ...(onFrame ? { frame: onFrame } : {}),
       get iteration() {
         return executor.iteration;
       },

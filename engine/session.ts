@@ -4,8 +4,11 @@
  */
 import { selectBackend, type BackendChoice } from './backend.ts';
 import { compile, type Plan } from './compiler.ts';
-import type { EnvSpec } from './env.ts';
+import type { EnvSpec, VecEnv } from './env.ts';
+import type { EnvResource, PolicyResource } from './block.ts';
+import { recordEpisode, type RecordedEpisode } from './evaluate.ts';
 import { Executor, type IterationRecord } from './executor.ts';
+import { deriveSeed } from './rng.ts';
 import type { GraphFile } from './graph/schema.ts';
 import { blockRegistry, type BlockRegistry } from './registry.ts';
 import { type CheckpointFile, type MetricsRow, RunFolder } from './run-folder.ts';
@@ -19,6 +22,8 @@ export interface SessionOptions {
   resume?: boolean;
   registry?: BlockRegistry;
   log?: (message: string, nodeId?: string) => void;
+  /** Keep a few env frames per iteration for an agent view (editor hosts; the CLI does not). */
+  streamFrames?: boolean;
 }
 
 export interface Progress {
@@ -49,6 +54,47 @@ export interface Summary {
 }
 
 const WINDOW = 20;
+/** Frames of the agent view kept per iteration (evenly spaced over the iteration's steps). */
+export const FRAMES_PER_ITERATION = 30;
+
+/**
+ * Keeps evenly spaced frames of a stream of unknown length with bounded memory: every stride-th
+ * frame is kept; when 2·max are held, every other one is dropped and the stride doubles.
+ */
+export class FrameSampler {
+  envId: string | undefined;
+  private frames: number[][] = [];
+  private stride = 1;
+  private count = 0;
+  constructor(private readonly max = FRAMES_PER_ITERATION) {}
+
+  /** Offers sub-env `index` of `env`; its state is read only when the frame is kept. */
+  push(env: Pick<VecEnv, 'spec' | 'getState'>, index: number): void {
+    const envId = env.spec.id;
+    if (this.envId === undefined) this.envId = envId;
+    else if (envId !== this.envId) return; // first collector's env only
+    if (this.count++ % this.stride !== 0) return;
+    this.frames.push(env.getState(index));
+    if (this.frames.length >= 2 * this.max) {
+      this.frames = this.frames.filter((_, i) => i % 2 === 0);
+      this.stride *= 2;
+    }
+  }
+
+  /** At most `max` evenly spaced frames since the last take; resets. */
+  take(): { envId: string; frames: number[][] } | undefined {
+    const { envId, frames } = this;
+    this.envId = undefined;
+    this.frames = [];
+    this.stride = 1;
+    this.count = 0;
+    if (envId === undefined || !frames.length) return undefined;
+    if (frames.length <= this.max) return { envId, frames };
+    const picked: number[][] = [];
+    for (let i = 0; i < this.max; i++) picked.push(frames[Math.floor((i * frames.length) / this.max)]);
+    return { envId, frames: picked };
+  }
+}
 
 export class RunSession {
   readonly graph: GraphFile;
@@ -69,6 +115,10 @@ export class RunSession {
   private checkpointKeep = 3;
   private lastCheckpointIteration = -1;
   resumedFrom: number | undefined;
+  /** Agent-view frames of the current iteration (sub-env 0 of the first collector). */
+  readonly frames = new FrameSampler();
+  private episodesPlayed = 0;
+  private disposed = false;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -92,6 +142,7 @@ export class RunSession {
       seed: this.graph.run.seed,
       totalSteps: this.graph.run.totalSteps,
       log: this.options.log,
+      ...(this.options.streamFrames ? { onFrame: (env: VecEnv, index: number) => this.frames.push(env, index) } : {}),
     });
     this.executor.build();
     const collector = this.plan.order.map((id) => this.plan.nodes.get(id)!).find((n) => n.def.role === 'collector');
@@ -136,6 +187,7 @@ export class RunSession {
   }
 
   collect(): void {
+    this.frames.take(); // frames belong to one iteration
     this.executor.collectPhase();
   }
 
@@ -272,12 +324,33 @@ export class RunSession {
     return summary;
   }
 
+  /**
+   * Plays one fresh episode of the current policy (first collector's env and policy, sampled
+   * actions, at most `maxSteps` steps) for the agent view. Does not touch the training state.
+   */
+  recordEpisode(maxSteps = 1000): RecordedEpisode {
+    if (this.disposed) throw new Error('the run has finished: its policy is no longer loaded');
+    if (!this.executor) throw new Error('the run is not built yet');
+    const collector = this.plan.order.map((id) => this.plan.nodes.get(id)!).find((n) => n.def.role === 'collector');
+    const resourceOf = (port: string) => {
+      const edge = collector?.inputs[port]?.[0];
+      return edge ? this.executor.runtimes.get(edge.from.node)?.resources?.[edge.from.port] : undefined;
+    };
+    const env = resourceOf('env');
+    const policy = resourceOf('policy');
+    if (env?.kind !== 'env' || policy?.kind !== 'policy') throw new Error('this graph has no collector with an environment and a policy to play');
+    this.episodesPlayed += 1;
+    const seed = deriveSeed(this.graph.run.seed, collector!.id, 'agent-view', this.episodesPlayed);
+    return recordEpisode(env as EnvResource, policy as PolicyResource, seed, maxSteps);
+  }
+
   /** Tensor count and resident memory (leak checks, bench). */
   memory(): { numTensors: number; rssBytes: number } {
     return { numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss };
   }
 
   dispose(): void {
+    this.disposed = true;
     this.executor?.dispose();
   }
 }

@@ -22,6 +22,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('run.control'), requestId: z.string().optional(), runId: z.string(), event: runEvent }),
   z.strictObject({ type: z.literal('run.subscribe'), requestId: z.string().optional(), runId: z.string() }),
   z.strictObject({ type: z.literal('runs.list'), requestId: z.string().optional() }),
+  /** Plays one fresh episode of the run's current policy (agent view); reply: `episode`. */
+  z.strictObject({ type: z.literal('run.playEpisode'), requestId: z.string().optional(), runId: z.string() }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -58,7 +60,23 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     summary: z.unknown().optional(),
   }),
   z.object({ type: z.literal('runs'), requestId: z.string().optional(), runs: z.array(runInfo) }),
-  /** A run machine event: state, progress, metrics, log, error, summary. */
+  /**
+   * One episode of the current policy: the physical state before each step (`VecEnv.getState`:
+   * CartPole [x, ẋ, θ, θ̇], Acrobot [θ1, θ2, θ̇1, θ̇2], MountainCar [position, velocity], Pendulum
+   * [θ, θ̇]).
+   */
+  z.object({
+    type: z.literal('episode'),
+    requestId: z.string().optional(),
+    runId: z.string(),
+    envId: z.string(),
+    frames: z.array(z.array(z.number())),
+    return: z.number(),
+  }),
+  /**
+   * A run machine event: state, progress, metrics, log, error, summary; and `frames` once per
+   * iteration ({ envId, frames: number[][] }: ~30 evenly spaced states of sub-env 0).
+   */
   z.object({ type: z.literal('run.event'), runId: z.string(), event: z.record(z.string(), z.unknown()) }),
   z.object({ type: z.literal('ack'), requestId: z.string().optional() }),
   z.object({ type: z.literal('error'), requestId: z.string().optional(), problems: z.array(problem) }),

@@ -74,7 +74,7 @@ export class RunManager {
     const label = (name ?? graph.meta.template ?? graph.meta.name).replace(/[^A-Za-z0-9_.-]+/g, '-');
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const dir = join(this.workspace, 'runs', `${label}-s${graph.run.seed}-${stamp}-${runId.slice(0, 4)}`);
-    const { actor, session } = createRunActor({ graph, outDir: dir });
+    const { actor, session } = createRunActor({ graph, outDir: dir, streamFrames: true });
     const run: ManagedRun = {
       info: { runId, name: label, dir, startedAt: new Date().toISOString() },
       actor,
@@ -86,7 +86,12 @@ export class RunManager {
     };
     this.runs.set(runId, run);
     const forward = (event: EmittedEvent) => {
-      if (event.type === 'metrics') run.metrics.push(event.row);
+      if (event.type === 'metrics') {
+        run.metrics.push(event.row);
+        // The iteration's agent-view frames (sub-env 0, evenly spaced), once per iteration.
+        const frames = session.frames.take();
+        if (frames) this.emit(runId, { type: 'frames', envId: frames.envId, frames: frames.frames });
+      }
       if (event.type === 'progress') run.progress = event.progress;
       if (event.type === 'summary') run.summary = event.summary;
       this.emit(runId, event as unknown as Record<string, unknown>);
@@ -109,6 +114,14 @@ export class RunManager {
 
   control(runId: string, event: RunEvent): void {
     this.get(runId).actor.send(event);
+  }
+
+  /** One fresh episode of the run's current policy (agent view); only while the run is active. */
+  playEpisode(runId: string): { envId: string; frames: number[][]; return: number } {
+    const run = this.get(runId);
+    if (run.finished) throw new GraphError('argument', `run ${runId} has finished: start a run to play an episode of its policy`);
+    const episode = run.session.recordEpisode();
+    return { envId: episode.envId, frames: episode.states, return: episode.return };
   }
 
   get(runId: string): ManagedRun {

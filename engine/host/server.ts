@@ -223,6 +223,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           }
           case 'runs.list':
             return reply({ type: 'runs', requestId, runs: manager.list() });
+          case 'run.playEpisode': {
+            const episode = manager.playEpisode(msg.runId);
+            return reply({ type: 'episode', requestId, runId: msg.runId, ...episode });
+          }
         }
       } catch (error) {
         reply({ type: 'error', requestId, problems: toProblems(error) });

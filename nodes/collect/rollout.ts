@@ -115,6 +115,7 @@ export const rollout = defineBlock({
         }
         env.step(actBuf);
         tick.addSteps(n);
+        tick.frame?.(env, 0);
         truncIdx.length = 0;
         for (let e = 0; e < n; e++) {
           const row = e * T + t;
@@ -171,6 +172,7 @@ export const rollout = defineBlock({
           scalars.push({ rew: 0, logp: logpBuf[e], term: 0, value: v ? v[e] : 0, nextValue: 0, cont: 1 });
         }
         env.step(actBuf);
+        if (active[0]) tick.frame?.(env, 0);
         let used = 0;
         truncIdx.length = 0;
         for (let e = 0; e < n; e++) {

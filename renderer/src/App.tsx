@@ -4,6 +4,7 @@ import { loadCatalogue } from './catalogue.ts';
 import { connect } from './connection.ts';
 import { docStore, isDirty, redo, undo } from './doc.ts';
 import { copySelection, deleteElements, duplicate, paste } from './graphOps.ts';
+import { initAgent } from './agent.ts';
 import { initRun } from './run.ts';
 import { useStore } from './store.ts';
 import { openDialog, toast, uiStore } from './ui.ts';
@@ -23,6 +24,7 @@ function startOnce(): void {
   if (started) return;
   started = true;
   initRun();
+  initAgent();
   initValidation();
   if (token) {
     void loadCatalogue();

@@ -6,6 +6,7 @@ import { useStore } from '../store.ts';
 import { uiStore } from '../ui.ts';
 import { validationStore } from '../validation.ts';
 import { focusNode } from '../ui.ts';
+import { AgentView } from './AgentView.tsx';
 import { MetricCharts, ReturnChart } from './Charts.tsx';
 
 function duration(seconds: number | null | undefined): string {
@@ -179,6 +180,7 @@ export function RunPanel() {
       <RunControls />
       <ReturnChart />
       <MetricCharts />
+      <AgentView />
       <ProblemsPanel />
     </footer>
   );
