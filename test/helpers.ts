@@ -35,3 +35,21 @@ export function rlc(args: string[], options: { timeout?: number } = {}) {
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Two iterations of a 512-step PPO CartPole run (wasm) into <workspace>/runs/<name>, with a summary. */
+export async function tinyRun(workspace: string, name: string, seed: number): Promise<void> {
+  const { RunSession } = await import('../engine/session.ts');
+  const graph = template('ppo-clip.cartpole');
+  graph.run = { totalSteps: 512, seed, backend: 'wasm' };
+  const session = new RunSession({ graph, outDir: join(workspace, 'runs', name) });
+  try {
+    await session.prepare();
+    for (let i = 0; i < 2; i++) {
+      session.collect();
+      session.learn();
+    }
+    session.summary(session.evaluate(2));
+  } finally {
+    session.dispose();
+  }
+}

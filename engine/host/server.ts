@@ -81,6 +81,87 @@ function listGraphs(root: string, dir = root, depth = 0): string[] {
   return out.sort();
 }
 
+/** A run folder directly under <workspace>/runs/; null for names with separators or '..'. */
+function runFolderPath(workspace: string, name: string): string | null {
+  if (!name || name.includes('/') || name.includes('\\') || name.includes('..') || name.includes('\0')) return null;
+  return join(resolve(workspace), 'runs', name);
+}
+
+type Row = Record<string, number | null>;
+
+function readMetricsRows(dir: string): Row[] {
+  const file = join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  const rows: Row[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(JSON.parse(line) as Row);
+    } catch {
+      // a half-written last line of a running run
+    }
+  }
+  return rows;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function pickCurve(row: Row): { iteration: number | null; step: number | null; returnMean: number | null; returnMeanLast20: number | null } {
+  return { iteration: num(row.iteration), step: num(row.step), returnMean: num(row.returnMean), returnMeanLast20: num(row.returnMeanLast20) };
+}
+
+export interface RunListing {
+  name: string;
+  template: string;
+  seed: number | null;
+  steps: number | null;
+  meanReturnLast20: number | null;
+  evalMeanReturn: number | null;
+  finished: boolean;
+  startedAt: string;
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run folders under <workspace>/runs/, newest first. */
+export function listRuns(workspace: string): RunListing[] {
+  const root = join(resolve(workspace), 'runs');
+  if (!existsSync(root)) return [];
+  const out: { run: RunListing; mtime: number }[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const dir = join(root, entry.name);
+    if (!existsSync(join(dir, 'graph.rlgraph.json')) && !existsSync(join(dir, 'metrics.jsonl'))) continue;
+    const graph = readJson(join(dir, 'graph.rlgraph.json')) as { meta?: { name?: string; template?: string }; run?: { seed?: number } } | undefined;
+    const summary = readJson(join(dir, 'summary.json'));
+    const rows = readMetricsRows(dir);
+    const last = rows[rows.length - 1];
+    const evaluation = summary?.eval as { meanReturn?: unknown } | undefined;
+    const mtime = statSync(dir).mtimeMs;
+    out.push({
+      mtime,
+      run: {
+      name: entry.name,
+      template: graph?.meta?.template ?? graph?.meta?.name ?? entry.name,
+      seed: num(summary?.seed) ?? num(graph?.run?.seed),
+      steps: num(summary?.steps) ?? num(last?.step),
+      meanReturnLast20: summary ? num(summary.meanReturnLast20) : num(last?.returnMeanLast20),
+      evalMeanReturn: num(evaluation?.meanReturn),
+      finished: summary !== undefined,
+      startedAt: new Date(mtime).toISOString(),
+      },
+    });
+  }
+  out.sort((a, b) => b.mtime - a.mtime || a.run.name.localeCompare(b.run.name));
+  return out.map((o) => o.run);
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -120,6 +201,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return sendJson(res, 200, parseGraph(readFileSync(full, 'utf8'), full));
     }
     if (path === '/api/files' && req.method === 'GET') return sendJson(res, 200, listGraphs(options.workspace));
+    if (path === '/api/runs' && req.method === 'GET') return sendJson(res, 200, listRuns(options.workspace));
+    const runMetrics = /^\/api\/runs\/(.+)\/metrics$/.exec(path);
+    if (runMetrics && req.method === 'GET') {
+      const dir = runFolderPath(options.workspace, runMetrics[1]);
+      if (dir === null) return sendJson(res, 403, { error: `refused: '${runMetrics[1]}' is not a run name` });
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) return sendJson(res, 404, { error: `no run '${runMetrics[1]}'` });
+      return sendJson(res, 200, readMetricsRows(dir).map(pickCurve));
+    }
     if (path.startsWith('/api/files/')) {
       const rel = path.slice('/api/files/'.length);
       const full = workspacePath(options.workspace, rel);

@@ -18,7 +18,7 @@ export interface UiState {
   toasts: Toast[];
   /** Bumped to ask the canvas to centre on a node. */
   focus: { id: string; n: number } | null;
-  bottomTab: 'problems' | 'log';
+  bottomTab: 'problems' | 'log' | 'runs';
 }
 
 const storedTheme = (() => {

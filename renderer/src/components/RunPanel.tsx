@@ -8,6 +8,7 @@ import { validationStore } from '../validation.ts';
 import { focusNode } from '../ui.ts';
 import { AgentView } from './AgentView.tsx';
 import { MetricCharts, ReturnChart } from './Charts.tsx';
+import { RunsList } from './RunsList.tsx';
 
 function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
@@ -117,7 +118,7 @@ export function ProblemsPanel() {
   const { problems, valid, pending } = useStore(validationStore);
   const logs = useStore(runStore, (s) => s.logs);
   const tab = useStore(uiStore, (s) => s.bottomTab);
-  const setTab = (t: 'problems' | 'log') => uiStore.set((s) => ({ ...s, bottomTab: t }));
+  const setTab = (t: 'problems' | 'log' | 'runs') => uiStore.set((s) => ({ ...s, bottomTab: t }));
   return (
     <div className="side-panel">
       <div className="tabs" role="tablist" aria-label="Problems and log">
@@ -127,9 +128,14 @@ export function ProblemsPanel() {
         <button type="button" role="tab" aria-selected={tab === 'log'} className={tab === 'log' ? 'active' : ''} onClick={() => setTab('log')}>
           Log {logs.length > 0 ? <span className="count">{logs.length}</span> : null}
         </button>
+        <button type="button" role="tab" aria-selected={tab === 'runs'} className={tab === 'runs' ? 'active' : ''} onClick={() => setTab('runs')} data-testid="tab-runs" title="Past runs of the workspace; compare their return curves">
+          Runs
+        </button>
         {pending && <span className="muted small checking">checking…</span>}
       </div>
-      {tab === 'problems' ? (
+      {tab === 'runs' ? (
+        <RunsList />
+      ) : tab === 'problems' ? (
         <div className="problems" data-testid="problems" role="tabpanel" aria-label="Problems">
           {problems.length === 0 ? (
             <div className="muted small">{valid === null ? 'Not checked yet.' : 'No problems: the graph compiles.'}</div>
