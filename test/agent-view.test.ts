@@ -9,30 +9,13 @@ import { WebSocketEngineClient } from '../engine/host/client.ts';
 import { type RunningServer, startServer } from '../engine/host/server.ts';
 import type { VecEnv } from '../engine/env.ts';
 import { FRAMES_PER_ITERATION, FrameSampler, RunSession } from '../engine/session.ts';
-import { ROOT, tempDir, template } from './helpers.ts';
+import { ROOT, tempDir, smallPpo, waitFor } from './helpers.ts';
 
-function smallPpo(steps: number) {
-  const graph = template('ppo-clip.cartpole');
-  graph.run = { totalSteps: steps, seed: 3, backend: 'wasm' };
-  return graph;
-}
 
-function waitFor<T>(check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = check();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 describe('agent view: recorded episodes', () => {
   it('records a CartPole episode of the current policy with consistent states', async () => {
-    const session = new RunSession({ graph: smallPpo(10_000) });
+    const session = new RunSession({ graph: smallPpo(10_000, 3) });
     await session.prepare();
     try {
       const episode = session.recordEpisode();
@@ -89,13 +72,13 @@ describe('agent view: recorded episodes', () => {
     expect(sampler.take()).toBeUndefined();
 
     // Without a watcher (the CLI) nothing is kept.
-    const quiet = new RunSession({ graph: smallPpo(10_000) });
+    const quiet = new RunSession({ graph: smallPpo(10_000, 3) });
     await quiet.prepare();
     quiet.collect();
     expect(quiet.frames.take()).toBeUndefined();
     quiet.dispose();
 
-    const session = new RunSession({ graph: smallPpo(10_000), streamFrames: true });
+    const session = new RunSession({ graph: smallPpo(10_000, 3), streamFrames: true });
     await session.prepare();
     try {
       session.collect();
@@ -124,7 +107,7 @@ describe('agent view over the WebSocket', () => {
     const client = await WebSocketEngineClient.connect(`ws://127.0.0.1:${server.port}/ws?token=agent-token`, (url) => new WebSocket(url));
     const events: Record<string, unknown>[] = [];
     client.onRunEvent((_id, event) => events.push(event));
-    const { run } = await client.call({ type: 'run.start', graph: smallPpo(1_000_000) }, 'run.started');
+    const { run } = await client.call({ type: 'run.start', graph: smallPpo(1_000_000, 3) }, 'run.started');
     await waitFor(() => (events.filter((e) => e.type === 'frames').length >= 2 ? true : undefined));
     const frames = events.filter((e) => e.type === 'frames') as { envId: string; frames: number[][] }[];
     const metrics = events.filter((e) => e.type === 'metrics').length;

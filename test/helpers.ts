@@ -53,3 +53,24 @@ export async function tinyRun(workspace: string, name: string, seed: number): Pr
     session.dispose();
   }
 }
+
+/** The PPO-clip CartPole template with a short budget on wasm (engine and server tests). */
+export function smallPpo(steps: number, seed = 2): GraphFile {
+  const graph = template('ppo-clip.cartpole');
+  graph.run = { totalSteps: steps, seed, backend: 'wasm' };
+  return graph;
+}
+
+/** Polls `check` every 20 ms until it returns a value (or rejects after `timeoutMs`). */
+export function waitFor<T>(check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const value = check();
+      if (value !== undefined) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error('timed out'));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { WebSocketEngineClient } from '../engine/host/client.ts';
 import { type RunningServer, startServer, workspacePath } from '../engine/host/server.ts';
 import { serializeGraph } from '../engine/graph/io.ts';
-import { ROOT, tempDir, template } from './helpers.ts';
+import { ROOT, tempDir, template, smallPpo, waitFor } from './helpers.ts';
 
 let server: RunningServer;
 let workspace: string;
@@ -39,24 +39,7 @@ function rawStatus(path: string): Promise<number> {
   });
 }
 
-function smallPpo(steps: number) {
-  const graph = template('ppo-clip.cartpole');
-  graph.run = { totalSteps: steps, seed: 2, backend: 'wasm' };
-  return graph;
-}
 
-function waitFor<T>(check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const value = check();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out'));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
 
 beforeAll(async () => {
   workspace = tempDir('rlc-ws-');
