@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: speed and learning benchmarks of RL Composer. See bench/README.md.
  *
- *   npm run bench [-- --suite speed|learning|all] [--backend wasm] [--seeds 1,2,3] [--quick]
+ *   npm run bench [-- --suite speed|learning|ui|all] [--backend wasm] [--seeds 1,2,3] [--quick]
  *                 [--parallel 1|2] [--keep-runs]
  *
  * Every measurement runs in a child process (a bench/part-*.ts script or `rlc run`), so each
  * starts from a clean tfjs/wasm state and its own RSS; this process loads no TensorFlow.js.
  * Prints a table per section and merges the results into bench/results/<YYYY-MM-DD>.json under
- * the suite's key ("speed", "learning"; "-quick" appended for --quick runs).
+ * the suite's key ("speed", "learning", "ui"; "-quick" appended for --quick runs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CLASSIC_ENV_IDS } from '../nodes/env/classic/index.ts';
 import type { EnvSpeedResult } from './part-env-speed.ts';
 import type { MemoryResult } from './part-memory.ts';
+import type { UiResult } from './part-ui.ts';
 import type { PpoMicro } from './ppo-update.ts';
 import {
   type CliRun,
@@ -51,6 +52,12 @@ export const TARGETS = {
   tensorGrowth: 0,
   /** RSS "no growth" tolerance between the two samples (allocator/JIT noise, episode history). */
   rssGrowthToleranceBytes: 8 * 2 ** 20,
+  /** Editor, headless Chromium: pan/zoom of a 200-node graph, mean fps. */
+  uiPanZoomFps: 50,
+  /** Editor: open a 200-node graph (click → all 200 nodes in the DOM), ms. */
+  uiOpenMs: 1000,
+  /** Editor: frame rate of the page while a run streams metrics into the charts, mean fps. */
+  uiChartFps: 50,
 } as const;
 
 const MAIN_TEMPLATE = 'ppo-clip.cartpole';
@@ -72,7 +79,7 @@ const LEARNING: LearningSpec[] = [
 const QUICK_BUDGET_DIVISOR = 5;
 
 interface Options {
-  suite: 'speed' | 'learning' | 'all';
+  suite: 'speed' | 'learning' | 'ui' | 'all';
   backend: string;
   seeds: number[];
   seedsGiven: boolean;
@@ -475,6 +482,103 @@ async function learningSuite(options: Options) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// UI suite: the editor in headless Chromium (bench/part-ui.ts)
+
+async function uiSuite(options: Options) {
+  const startedAt = new Date();
+  const firstError = errors.length;
+  const machine = machineInfo();
+  header('ui', options, machine);
+  const seconds = options.quick ? 1.5 : 3;
+  status(`ui: 200-node graph open, pan/zoom and streaming charts in headless Chromium (${seconds} s per frame-rate measurement)`);
+  const run = runPart<UiResult>('part-ui.ts', ['--seconds', String(seconds)], { timeoutSeconds: 300 });
+  const ui = partValue(run, 'ui');
+  const fps = (s: { meanFps: number; p5Fps: number; p95FrameMs: number; frames: number; seconds: number }) => [
+    fmtNum(s.meanFps, 1),
+    fmtNum(s.p95FrameMs, 1),
+    fmtNum(s.p5Fps, 1),
+    `${s.frames} in ${fmtNum(s.seconds, 2)} s`,
+  ];
+  const targets: TargetCheck[] = [];
+  if (ui) {
+    say(
+      table(
+        `UI: editor in headless Chromium ${ui.chromium} (${ui.viewport.width}×${ui.viewport.height})`,
+        ['measurement', 'mean fps', 'p95 frame ms', 'p5 fps', 'frames', 'detail'],
+        [
+          ['open 200-node graph', '--', '--', '--', '--', `${fmtNum(ui.openMs, 0)} ms (${ui.nodes} nodes, ${ui.edges} edges)`],
+          ['pan/zoom 200 nodes', ...fps(ui.panZoom), `${ui.panZoom.wheelEvents} wheel steps, ${ui.panZoom.drags} drags`],
+          ['charts while streaming', ...fps(ui.chart), `${fmtNum(ui.chart.metricsPerSecond, 1)} points/s (${ui.chart.pointsBefore} → ${ui.chart.pointsAfter})`],
+        ],
+        '(fps from requestAnimationFrame timestamps in the page; p95 frame ms = 95th-percentile frame time, p5 fps = 1000 / it.\n' +
+          ' headless Chromium paces rAF at 60 Hz, so 60 fps is the ceiling; software rendering (--disable-gpu))',
+      ),
+    );
+    targets.push(
+      {
+        name: '200-node graph pan/zoom',
+        target: `≥ ${TARGETS.uiPanZoomFps} fps`,
+        measured: `${fmtNum(ui.panZoom.meanFps, 1)} fps (p5 ${fmtNum(ui.panZoom.p5Fps, 1)})`,
+        pass: ui.panZoom.meanFps >= TARGETS.uiPanZoomFps,
+      },
+      {
+        name: '200-node graph open',
+        target: `< ${fmtInt(TARGETS.uiOpenMs)} ms`,
+        measured: `${fmtNum(ui.openMs, 0)} ms`,
+        pass: ui.openMs < TARGETS.uiOpenMs,
+      },
+      {
+        name: 'charts while metrics stream',
+        target: `≥ ${TARGETS.uiChartFps} fps`,
+        measured: `${fmtNum(ui.chart.meanFps, 1)} fps (p5 ${fmtNum(ui.chart.p5Fps, 1)})`,
+        pass: ui.chart.meanFps >= TARGETS.uiChartFps,
+      },
+    );
+  } else {
+    targets.push(
+      { name: '200-node graph pan/zoom', target: `≥ ${TARGETS.uiPanZoomFps} fps`, measured: 'error', pass: false },
+      { name: '200-node graph open', target: `< ${fmtInt(TARGETS.uiOpenMs)} ms`, measured: 'error', pass: false },
+      { name: 'charts while metrics stream', target: `≥ ${TARGETS.uiChartFps} fps`, measured: 'error', pass: false },
+    );
+  }
+  say(
+    table(
+      `UI targets${options.quick ? ' (quick run: shorter measurements, indicative only)' : ''}`,
+      ['target', 'goal', 'measured', 'result'],
+      targets.map((t) => [t.name, t.target, t.measured, passMark(t.pass)]),
+      undefined,
+      3,
+    ),
+  );
+
+  const finishedAt = new Date();
+  return {
+    suite: 'ui',
+    quick: options.quick,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    options: { secondsPerMeasurement: seconds },
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+    ui: ui
+      ? {
+          ...ui,
+          openMs: round(ui.openMs, 1),
+          panZoom: roundStats(ui.panZoom),
+          chart: { ...roundStats(ui.chart), metricsPerSecond: round(ui.chart.metricsPerSecond, 2) },
+          maxRssKiB: run.envelope!.maxRssKiB,
+        }
+      : null,
+    targets,
+    errors: errors.slice(firstError),
+  };
+}
+
+function roundStats<T extends { meanFps: number; p5Fps: number; p95FrameMs: number; maxFrameMs: number; seconds: number }>(s: T): T {
+  return { ...s, meanFps: round(s.meanFps, 2), p5Fps: round(s.p5Fps, 2), p95FrameMs: round(s.p95FrameMs, 2), maxFrameMs: round(s.maxFrameMs, 2), seconds: round(s.seconds, 3) };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function parseSeeds(text: string): number[] {
   const seeds = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
@@ -494,7 +598,7 @@ async function main(): Promise<number> {
   const program = new Command()
     .name('npm run bench --')
     .description('RL Composer benchmarks (see bench/README.md)')
-    .addOption(new Option('--suite <suite>', 'which suite').choices(['speed', 'learning', 'all']).default('speed'))
+    .addOption(new Option('--suite <suite>', 'which suite').choices(['speed', 'learning', 'ui', 'all']).default('speed'))
     .addOption(new Option('--backend <b>', 'tfjs backend for every run').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('wasm'))
     .option('--seeds <list>', 'comma-separated seeds', parseSeeds, [1, 2, 3])
     .option('--quick', 'shorter budgets everywhere: a smoke run, not a measurement', false)
@@ -522,6 +626,9 @@ async function main(): Promise<number> {
     }
     if (options.suite === 'learning' || options.suite === 'all') {
       written.add(saveResults(`learning${suffix}`, await learningSuite(options), date));
+    }
+    if (options.suite === 'ui' || options.suite === 'all') {
+      written.add(saveResults(`ui${suffix}`, await uiSuite(options), date));
     }
   } finally {
     if (options.keepRuns) say(`run folders kept in ${runsRoot}`);
