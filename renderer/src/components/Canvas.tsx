@@ -20,7 +20,7 @@ import {
   type NodeTypes,
   type OnDelete,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { Problem } from '../../../engine/host/protocol.ts';
 import type { GraphEdge, GraphFile } from '../../../engine/graph/schema.ts';
 import { batchFieldsOf, catalogueStore, categoryColor, connectionRefusal, edgeKey, findPort, PORT_COLORS, type Catalogue, type ConnectionAttempt } from '../catalogue.ts';
@@ -32,6 +32,7 @@ import { setSelected, toast, uiStore } from '../ui.ts';
 import { validationStore } from '../validation.ts';
 import { BlockNode, type BlockFlowNode } from './BlockNode.tsx';
 import { DataEdge } from './DataEdge.tsx';
+import { QuickInsert } from './QuickInsert.tsx';
 
 export const BLOCK_MIME = 'application/x-rlc-block';
 
@@ -180,6 +181,9 @@ export function Canvas() {
   const [edges, setEdges] = useState<Edge[]>([]);
   const [pick, setPick] = useState<FieldPick | null>(null);
   const pointer = useRef({ x: 0, y: 0 });
+  const hovered = useRef(false);
+  /** The search-and-insert box: where it shows (in the wrapper) and the screen point it inserts at. */
+  const [insert, setInsert] = useState<{ x: number; y: number; screen: { x: number; y: number } } | null>(null);
   const docRef = useRef(doc);
   docRef.current = doc;
 
@@ -295,6 +299,70 @@ export function Canvas() {
     [flow],
   );
 
+  const openInsert = useCallback((clientX: number, clientY: number) => {
+    const box = wrapper.current?.getBoundingClientRect();
+    const x = Math.min(clientX - (box?.left ?? 0), (box?.width ?? 800) - 270);
+    const y = Math.min(clientY - (box?.top ?? 0), (box?.height ?? 600) - 260);
+    setPick(null);
+    setInsert({ x: Math.max(8, x), y: Math.max(8, y), screen: { x: clientX, y: clientY } });
+  }, []);
+
+  const onInsert = useCallback(
+    (type: string) => {
+      if (!insert) return;
+      const p = flow.screenToFlowPosition(insert.screen);
+      addNode(type, { x: p.x - 90, y: p.y - 20 });
+      setInsert(null);
+    },
+    [flow, insert],
+  );
+
+  const onCanvasDoubleClick = useCallback(
+    (e: ReactMouseEvent) => {
+      const target = e.target as HTMLElement;
+      if (!target.classList?.contains('react-flow__pane')) return;
+      e.preventDefault();
+      openInsert(e.clientX, e.clientY);
+    },
+    [openInsert],
+  );
+
+  // "/" (or a tap of Space that did not pan) over the focused canvas opens the box at the pointer.
+  useEffect(() => {
+    let space: { dragged: boolean } | null = null;
+    const canOpen = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || !hovered.current || uiStore.get().dialog) return false;
+      const active = document.activeElement;
+      if (active && active !== document.body && !wrapper.current?.contains(active)) return false;
+      const el = e.target as HTMLElement | null;
+      if (el && (el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.tagName === 'BUTTON')) return false;
+      return true;
+    };
+    const down = (e: KeyboardEvent) => {
+      if (e.key === '/' && canOpen(e)) {
+        e.preventDefault();
+        openInsert(pointer.current.x, pointer.current.y);
+      } else if (e.key === ' ' && !e.repeat) space = canOpen(e) ? { dragged: false } : null;
+    };
+    const up = (e: KeyboardEvent) => {
+      if (e.key !== ' ' || !space) return;
+      const tap = !space.dragged;
+      space = null;
+      if (tap && canOpen(e)) openInsert(pointer.current.x, pointer.current.y);
+    };
+    const move = (e: PointerEvent) => {
+      if (space && e.buttons) space.dragged = true;
+    };
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    window.addEventListener('pointermove', move);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+      window.removeEventListener('pointermove', move);
+    };
+  }, [openInsert]);
+
   const miniColor = useCallback((n: BlockFlowNode) => (n.data.entry ? categoryColor(n.data.entry.category) : '#c62828'), []);
 
   const autoLayout = useCallback(async () => {
@@ -314,7 +382,15 @@ export function Canvas() {
       ref={wrapper}
       onPointerMove={(e) => {
         pointer.current = { x: e.clientX, y: e.clientY };
+        hovered.current = true;
       }}
+      onPointerEnter={() => {
+        hovered.current = true;
+      }}
+      onPointerLeave={() => {
+        hovered.current = false;
+      }}
+      onDoubleClick={onCanvasDoubleClick}
     >
       <ReactFlow<BlockFlowNode, Edge>
         nodes={nodes}
@@ -330,7 +406,11 @@ export function Canvas() {
         isValidConnection={isValidConnection}
         onDragOver={onDragOver}
         onDrop={onDrop}
-        onPaneClick={() => setPick(null)}
+        onPaneClick={() => {
+          setPick(null);
+          setInsert(null);
+        }}
+        zoomOnDoubleClick={false}
         colorMode={theme}
         snapToGrid
         snapGrid={[GRID, GRID]}
@@ -360,6 +440,7 @@ export function Canvas() {
         )}
         <RefusalHint doc={doc} catalogue={catalogue} />
       </ReactFlow>
+      {insert && <QuickInsert x={insert.x} y={insert.y} onInsert={onInsert} onClose={() => setInsert(null)} />}
       {pick && (
         <FieldPicker
           pick={pick}

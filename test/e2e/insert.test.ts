@@ -1,0 +1,152 @@
+/**
+ * Search-and-insert at the cursor in a real browser: double-click an empty canvas spot (or press "/"
+ * over the canvas), type, pick with the keyboard, and the block lands there, selected, as one undo step.
+ * Screenshots land in test-results/screenshots/insert-*.png.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../engine/host/server.ts';
+import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+
+const PPO = 'ppo-clip.cartpole.rlgraph.json';
+
+let browser: Browser;
+let server: RunningServer;
+let context: BrowserContext;
+let page: Page;
+
+const nodeIds = () =>
+  page.locator('.react-flow__node [data-testid^="node-"]').evaluateAll((els) =>
+    els.map((e) => e.getAttribute('data-testid')!).filter((t) => !t.startsWith('node-error-')).map((t) => t.slice('node-'.length)),
+  );
+
+/** A point of the visible canvas pane with no block (nor anything else) on it. */
+async function emptyCanvasSpot(): Promise<{ x: number; y: number }> {
+  const spot = await page.evaluate(() => {
+    // The test tsconfig has no DOM lib: the few page APIs used here, typed by hand.
+    type Box = { top: number; bottom: number; left: number; right: number };
+    type PageDocument = {
+      querySelector(selector: string): { getBoundingClientRect(): Box } | null;
+      elementFromPoint(x: number, y: number): { classList: { contains(name: string): boolean } } | null;
+    };
+    const document = (globalThis as unknown as { document: PageDocument }).document;
+    const pane = document.querySelector('.react-flow__pane')!.getBoundingClientRect();
+    const clear = (x: number, y: number) => {
+      // the spot and a block-sized area to its right and below must all be bare pane
+      for (let dx = -20; dx <= 220; dx += 20)
+        for (let dy = -20; dy <= 140; dy += 20) {
+          const el = document.elementFromPoint(x + dx, y + dy);
+          if (!el || !el.classList.contains('react-flow__pane')) return false;
+        }
+      return true;
+    };
+    for (let y = pane.top + 60; y < pane.bottom - 160; y += 20)
+      for (let x = pane.left + 60; x < pane.right - 260; x += 20) if (clear(x, y)) return { x, y };
+    return null;
+  });
+  if (!spot) throw new Error('no empty spot on the canvas');
+  return spot;
+}
+
+async function openTemplate(file: string): Promise<void> {
+  // The gallery opens by itself on a fresh page (once the template list has loaded).
+  await expect.poll(() => page.getByTestId(`template-${file}`).count(), { timeout: 10_000 }).toBe(1);
+  await page.getByTestId(`template-${file}`).click();
+  await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
+  await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
+}
+
+beforeAll(async () => {
+  ({ server } = await startUiServer());
+  browser = await launchBrowser();
+}, 60_000);
+
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+});
+
+afterEach(async () => {
+  await context?.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('quick insert in chromium', () => {
+  it('double-click or "/" opens a search box that inserts a block at that spot', async () => {
+    await page.goto(server.url);
+    await openTemplate(PPO);
+    const before = await nodeIds();
+    expect(before).toContain('gae');
+
+    const spot = await emptyCanvasSpot();
+    await page.mouse.dblclick(spot.x, spot.y);
+    const box = page.getByTestId('quick-insert');
+    await expect.poll(() => box.isVisible()).toBe(true);
+    const input = page.getByLabel('Insert block', { exact: true });
+    await expect.poll(() => input.evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
+    // The box shows where it was opened.
+    const boxBox = (await box.boundingBox())!;
+    expect(Math.abs(boxBox.x - spot.x)).toBeLessThan(40);
+    expect(Math.abs(boxBox.y - spot.y)).toBeLessThan(40);
+
+    await page.keyboard.type('gae');
+    await expect.poll(() => page.getByTestId('quick-insert-adv.gae').count()).toBe(1);
+    expect(await page.locator('[data-testid^="quick-insert-"][role="option"]').count()).toBeLessThanOrEqual(8);
+    await screenshot(page, 'insert-01-search');
+    await page.keyboard.press('Enter');
+
+    await expect.poll(() => box.count()).toBe(0);
+    await expect.poll(async () => (await nodeIds()).length, { timeout: 5000 }).toBe(before.length + 1);
+    const added = (await nodeIds()).filter((id) => !before.includes(id));
+    expect(added).toEqual(['gae2']);
+    const node = page.getByTestId('node-gae2');
+    const nodeBox = (await node.boundingBox())!;
+    expect(Math.abs(nodeBox.x - (spot.x - 90))).toBeLessThan(120);
+    expect(Math.abs(nodeBox.y - (spot.y - 20))).toBeLessThan(120);
+    // Selected: the inspector shows it.
+    await expect.poll(async () => (await page.locator('.insp-head h2').textContent()) ?? '').toMatch(/gae2.*GAE/);
+    await screenshot(page, 'insert-02-inserted');
+
+    // One undo step takes it away.
+    await page.getByTestId('undo').click();
+    await expect.poll(() => node.count()).toBe(0);
+    expect((await nodeIds()).sort()).toEqual([...before].sort());
+
+    // "/" over the canvas opens it at the pointer; ArrowDown + Enter inserts the second match.
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.mouse.move(spot.x, spot.y);
+    await page.keyboard.press('/');
+    await expect.poll(() => box.isVisible()).toBe(true);
+    await page.keyboard.type('loss');
+    const options = page.locator('[data-testid^="quick-insert-"][role="option"]');
+    await expect.poll(() => options.count()).toBeGreaterThan(1);
+    const second = ((await options.nth(1).getAttribute('data-testid')) ?? '').slice('quick-insert-'.length);
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => options.nth(1).getAttribute('aria-selected')).toBe('true');
+    await screenshot(page, 'insert-03-slash');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => box.count()).toBe(0);
+    await expect.poll(async () => (await nodeIds()).length, { timeout: 5000 }).toBe(before.length + 1);
+    const [id] = (await nodeIds()).filter((n) => !before.includes(n));
+    await expect.poll(async () => (await page.locator('.insp-head .small').textContent()) ?? '').toContain(second);
+    expect(id).toBeTruthy();
+
+    // Escape closes the box without inserting (elsewhere: the spot now holds the new block).
+    const spot2 = await emptyCanvasSpot();
+    await page.mouse.dblclick(spot2.x, spot2.y);
+    await expect.poll(() => box.isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => box.count()).toBe(0);
+    // A tap of Space over the canvas opens it too.
+    await page.mouse.move(spot2.x, spot2.y);
+    await page.keyboard.press('Space');
+    await expect.poll(() => box.isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => box.count()).toBe(0);
+    expect((await nodeIds()).length).toBe(before.length + 1);
+  });
+});
