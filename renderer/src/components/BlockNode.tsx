@@ -21,6 +21,11 @@ function portTitle(port: PortEntry, side: 'in' | 'out'): string {
   return `${side === 'in' ? 'input' : 'output'} ${port.name}: ${port.type}${extra ? ` (${extra})` : ''} — ${port.doc}`;
 }
 
+/** The handle's accessible name, e.g. "input obs (Tensor)"; the title adds the optional/multi flags and doc. */
+function portName(port: PortEntry, side: 'in' | 'out'): string {
+  return `${side === 'in' ? 'input' : 'output'} ${port.name} (${port.type})`;
+}
+
 function PortHandle({ port, side }: { port: PortEntry; side: 'in' | 'out' }) {
   const shape = portShape(port.type);
   return (
@@ -31,7 +36,7 @@ function PortHandle({ port, side }: { port: PortEntry; side: 'in' | 'out' }) {
       className={`port port-${shape}${port.multi ? ' port-multi' : ''}`}
       style={{ background: port.color, borderColor: port.color }}
       title={portTitle(port, side)}
-      aria-label={portTitle(port, side)}
+      aria-label={portName(port, side)}
       data-port-type={port.type}
       data-testid={`port-${side}-${port.name}`}
     />
