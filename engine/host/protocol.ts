@@ -82,3 +82,15 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), requestId: z.string().optional(), problems: z.array(problem) }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/** One past run of the workspace, as `GET /api/runs` lists it. */
+export interface RunListing {
+  name: string;
+  template: string;
+  seed: number | null;
+  steps: number | null;
+  meanReturnLast20: number | null;
+  evalMeanReturn: number | null;
+  finished: boolean;
+  startedAt: string;
+}

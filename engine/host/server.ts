@@ -12,7 +12,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseGraph, saveGraph, serializeGraph } from '../graph/io.ts';
 import { blockRegistry } from '../registry.ts';
-import { clientMessageSchema, type ServerMessage } from './protocol.ts';
+import { clientMessageSchema, type RunListing, type ServerMessage } from './protocol.ts';
 import { checkGraph, RunManager, toProblems } from './run-manager.ts';
 
 export interface ServeOptions {
@@ -108,17 +108,6 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 
 function pickCurve(row: Row): { iteration: number | null; step: number | null; returnMean: number | null; returnMeanLast20: number | null } {
   return { iteration: num(row.iteration), step: num(row.step), returnMean: num(row.returnMean), returnMeanLast20: num(row.returnMeanLast20) };
-}
-
-export interface RunListing {
-  name: string;
-  template: string;
-  seed: number | null;
-  steps: number | null;
-  meanReturnLast20: number | null;
-  evalMeanReturn: number | null;
-  finished: boolean;
-  startedAt: string;
 }
 
 function readJson(file: string): Record<string, unknown> | undefined {

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { type RunningServer, startServer } from '../../engine/host/server.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
@@ -34,4 +35,41 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** A point of the visible canvas pane with no block (nor anything else) on it. */
+export async function emptyCanvasSpot(page: Page): Promise<{ x: number; y: number }> {
+  const spot = await page.evaluate(() => {
+    // The test tsconfig has no DOM lib: the few page APIs used here, typed by hand.
+    type Box = { top: number; bottom: number; left: number; right: number };
+    type PageDocument = {
+      querySelector(selector: string): { getBoundingClientRect(): Box } | null;
+      elementFromPoint(x: number, y: number): { classList: { contains(name: string): boolean } } | null;
+    };
+    const document = (globalThis as unknown as { document: PageDocument }).document;
+    const pane = document.querySelector('.react-flow__pane')!.getBoundingClientRect();
+    const clear = (x: number, y: number) => {
+      // the spot and a block-sized area to its right and below must all be bare pane
+      for (let dx = -20; dx <= 220; dx += 20)
+        for (let dy = -20; dy <= 140; dy += 20) {
+          const el = document.elementFromPoint(x + dx, y + dy);
+          if (!el || !el.classList.contains('react-flow__pane')) return false;
+        }
+      return true;
+    };
+    for (let y = pane.top + 60; y < pane.bottom - 160; y += 20)
+      for (let x = pane.left + 60; x < pane.right - 260; x += 20) if (clear(x, y)) return { x, y };
+    return null;
+  });
+  if (!spot) throw new Error('no empty spot on the canvas');
+  return spot;
+}
+
+/** Opens a template from the gallery that shows on a fresh page, and waits for its blocks. */
+export async function openTemplate(page: Page, file: string): Promise<void> {
+  // The gallery opens by itself on a fresh page (once the template list has loaded).
+  await expect.poll(() => page.getByTestId(`template-${file}`).count(), { timeout: 10_000 }).toBe(1);
+  await page.getByTestId(`template-${file}`).click();
+  await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
+  await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
 }

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../engine/host/server.ts';
 import { parseGraph } from '../../engine/graph/io.ts';
-import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+import { launchBrowser, screenshot, startUiServer, emptyCanvasSpot, openTemplate } from './browser.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
@@ -33,33 +33,6 @@ async function centre(locator: Locator): Promise<{ x: number; y: number }> {
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
 
-/** A point of the visible canvas pane with no block (nor anything else) on it. */
-async function emptyCanvasSpot(): Promise<{ x: number; y: number }> {
-  const spot = await page.evaluate(() => {
-    // The test tsconfig has no DOM lib: the few page APIs used here, typed by hand.
-    type Box = { top: number; bottom: number; left: number; right: number };
-    type PageDocument = {
-      querySelector(selector: string): { getBoundingClientRect(): Box } | null;
-      elementFromPoint(x: number, y: number): { classList: { contains(name: string): boolean } } | null;
-    };
-    const document = (globalThis as unknown as { document: PageDocument }).document;
-    const pane = document.querySelector('.react-flow__pane')!.getBoundingClientRect();
-    const clear = (x: number, y: number) => {
-      // the spot and a block-sized area to its right and below must all be bare pane
-      for (let dx = -20; dx <= 220; dx += 20)
-        for (let dy = -20; dy <= 140; dy += 20) {
-          const el = document.elementFromPoint(x + dx, y + dy);
-          if (!el || !el.classList.contains('react-flow__pane')) return false;
-        }
-      return true;
-    };
-    for (let y = pane.top + 60; y < pane.bottom - 160; y += 20)
-      for (let x = pane.left + 60; x < pane.right - 260; x += 20) if (clear(x, y)) return { x, y };
-    return null;
-  });
-  if (!spot) throw new Error('no empty spot on the canvas');
-  return spot;
-}
 
 /** Press on `from`, move in steps to `to`, and leave the mouse there (still down). */
 async function dragTo(from: { x: number; y: number }, to: { x: number; y: number }): Promise<void> {
@@ -69,13 +42,6 @@ async function dragTo(from: { x: number; y: number }, to: { x: number; y: number
   await page.mouse.move(to.x, to.y, { steps: 20 });
 }
 
-async function openTemplate(file: string): Promise<void> {
-  // The gallery opens by itself on a fresh page (once the template list has loaded).
-  await expect.poll(() => page.getByTestId(`template-${file}`).count(), { timeout: 10_000 }).toBe(1);
-  await page.getByTestId(`template-${file}`).click();
-  await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
-  await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
-}
 
 beforeAll(async () => {
   ({ server, workspace } = await startUiServer());
@@ -99,14 +65,14 @@ afterAll(async () => {
 describe('editing in chromium', () => {
   it('drags a block from the palette onto the canvas and wires it with the mouse', async () => {
     await page.goto(server.url);
-    await openTemplate(PPO);
+    await openTemplate(page, PPO);
     const before = await nodeIds();
     expect(before).toContain('entropy');
 
     await page.getByTestId('palette-search').fill('entropy');
     const item = page.getByTestId('palette-loss.entropy');
     await expect.poll(() => item.isVisible()).toBe(true);
-    const spot = await emptyCanvasSpot();
+    const spot = await emptyCanvasSpot(page);
     const pane = page.locator('.react-flow__pane');
     const paneBox = (await pane.boundingBox())!;
     await item.dragTo(pane, { targetPosition: { x: spot.x - paneBox.x, y: spot.y - paneBox.y } });
@@ -140,7 +106,7 @@ describe('editing in chromium', () => {
 
   it('refuses a wrong-type connection and says why while dragging', async () => {
     await page.goto(server.url);
-    await openTemplate(PPO);
+    await openTemplate(page, PPO);
     const edgesBefore = await edgeCount();
     const from = await centre(page.getByTestId('node-env').getByTestId('port-out-env'));
     const to = await centre(page.getByTestId('node-logp').getByTestId('port-in-obs'));
@@ -161,7 +127,7 @@ describe('editing in chromium', () => {
 
   it('save → reload → open → save gives the same bytes and keeps the edited param', async () => {
     await page.goto(server.url);
-    await openTemplate(PPO);
+    await openTemplate(page, PPO);
     await page.getByTestId('node-gae').click();
     const lambda = page.getByTestId('param-lambda');
     await lambda.fill('0.93');

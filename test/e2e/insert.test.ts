@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../engine/host/server.ts';
-import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+import { launchBrowser, screenshot, startUiServer, emptyCanvasSpot, openTemplate } from './browser.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
@@ -20,41 +20,7 @@ const nodeIds = () =>
     els.map((e) => e.getAttribute('data-testid')!).filter((t) => !t.startsWith('node-error-')).map((t) => t.slice('node-'.length)),
   );
 
-/** A point of the visible canvas pane with no block (nor anything else) on it. */
-async function emptyCanvasSpot(): Promise<{ x: number; y: number }> {
-  const spot = await page.evaluate(() => {
-    // The test tsconfig has no DOM lib: the few page APIs used here, typed by hand.
-    type Box = { top: number; bottom: number; left: number; right: number };
-    type PageDocument = {
-      querySelector(selector: string): { getBoundingClientRect(): Box } | null;
-      elementFromPoint(x: number, y: number): { classList: { contains(name: string): boolean } } | null;
-    };
-    const document = (globalThis as unknown as { document: PageDocument }).document;
-    const pane = document.querySelector('.react-flow__pane')!.getBoundingClientRect();
-    const clear = (x: number, y: number) => {
-      // the spot and a block-sized area to its right and below must all be bare pane
-      for (let dx = -20; dx <= 220; dx += 20)
-        for (let dy = -20; dy <= 140; dy += 20) {
-          const el = document.elementFromPoint(x + dx, y + dy);
-          if (!el || !el.classList.contains('react-flow__pane')) return false;
-        }
-      return true;
-    };
-    for (let y = pane.top + 60; y < pane.bottom - 160; y += 20)
-      for (let x = pane.left + 60; x < pane.right - 260; x += 20) if (clear(x, y)) return { x, y };
-    return null;
-  });
-  if (!spot) throw new Error('no empty spot on the canvas');
-  return spot;
-}
 
-async function openTemplate(file: string): Promise<void> {
-  // The gallery opens by itself on a fresh page (once the template list has loaded).
-  await expect.poll(() => page.getByTestId(`template-${file}`).count(), { timeout: 10_000 }).toBe(1);
-  await page.getByTestId(`template-${file}`).click();
-  await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
-  await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
-}
 
 beforeAll(async () => {
   ({ server } = await startUiServer());
@@ -78,11 +44,11 @@ afterAll(async () => {
 describe('quick insert in chromium', () => {
   it('double-click or "/" opens a search box that inserts a block at that spot', async () => {
     await page.goto(server.url);
-    await openTemplate(PPO);
+    await openTemplate(page, PPO);
     const before = await nodeIds();
     expect(before).toContain('gae');
 
-    const spot = await emptyCanvasSpot();
+    const spot = await emptyCanvasSpot(page);
     await page.mouse.dblclick(spot.x, spot.y);
     const box = page.getByTestId('quick-insert');
     await expect.poll(() => box.isVisible()).toBe(true);
@@ -136,7 +102,7 @@ describe('quick insert in chromium', () => {
     expect(id).toBeTruthy();
 
     // Escape closes the box without inserting (elsewhere: the spot now holds the new block).
-    const spot2 = await emptyCanvasSpot();
+    const spot2 = await emptyCanvasSpot(page);
     await page.mouse.dblclick(spot2.x, spot2.y);
     await expect.poll(() => box.isVisible()).toBe(true);
     await page.keyboard.press('Escape');

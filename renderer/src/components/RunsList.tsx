@@ -1,22 +1,13 @@
 /** The workspace's past runs (runs/ folders) and an overlay of the return curves of the checked ones. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
+import type { RunListing } from '../../../engine/host/protocol.ts';
 import { api, encodePath } from '../api.ts';
 import { formatValue } from '../catalogue.ts';
 import { runStore, topState } from '../run.ts';
 import { useStore } from '../store.ts';
 import { uiStore } from '../ui.ts';
 
-export interface RunListing {
-  name: string;
-  template: string;
-  seed: number | null;
-  steps: number | null;
-  meanReturnLast20: number | null;
-  evalMeanReturn: number | null;
-  finished: boolean;
-  startedAt: string;
-}
 
 interface CurveRow {
   iteration: number | null;
