@@ -1,5 +1,6 @@
 /**
- * Messages between an engine host (`rlc serve`'s WebSocket, later Electron IPC) and the editor.
+ * Messages between an engine host (`rlc serve`'s WebSocket, or the desktop app's engine process
+ * over a MessagePort) and the editor.
  * One zod schema per direction, checked on both ends; the renderer imports this module (it does
  * not touch tfjs).
  */
@@ -24,6 +25,10 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('runs.list'), requestId: z.string().optional() }),
   /** Plays one fresh episode of the run's current policy (agent view); reply: `episode`. */
   z.strictObject({ type: z.literal('run.playEpisode'), requestId: z.string().optional(), runId: z.string() }),
+  /** The workspace's past runs (folders under runs/), newest first; reply: `runs.history`. */
+  z.strictObject({ type: z.literal('runs.history'), requestId: z.string().optional() }),
+  /** The return curve of one past run; reply: `runs.curve`. */
+  z.strictObject({ type: z.literal('runs.curve'), requestId: z.string().optional(), name: z.string() }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -45,8 +50,31 @@ const runInfo = z.object({
 });
 export type RunInfo = z.infer<typeof runInfo>;
 
+const num = z.number().nullable();
+const runListing = z.object({
+  name: z.string(),
+  template: z.string(),
+  seed: num,
+  steps: num,
+  meanReturnLast20: num,
+  evalMeanReturn: num,
+  finished: z.boolean(),
+  startedAt: z.string(),
+});
+/** One past run of the workspace, as the Runs tab lists it. */
+export type RunListing = z.infer<typeof runListing>;
+const runCurvePoint = z.object({ iteration: num, step: num, returnMean: num, returnMeanLast20: num });
+export type RunCurvePoint = z.infer<typeof runCurvePoint>;
+
 /** Engine → editor. */
 export const serverMessageSchema = z.discriminatedUnion('type', [
+  /**
+   * Sent once when a connection opens: the tfjs backend this engine host loaded (`auto`: native
+   * TensorFlow with GPU, then CPU, then WebAssembly, then plain JS) and where runs are written.
+   */
+  z.object({ type: z.literal('hello'), backend: z.string(), backendDetail: z.string(), workspace: z.string() }),
+  z.object({ type: z.literal('runs.history'), requestId: z.string().optional(), runs: z.array(runListing) }),
+  z.object({ type: z.literal('runs.curve'), requestId: z.string().optional(), name: z.string(), rows: z.array(runCurvePoint) }),
   z.object({ type: z.literal('catalogue'), requestId: z.string().optional(), blocks: z.array(z.unknown()) }),
   z.object({ type: z.literal('validation'), requestId: z.string().optional(), valid: z.boolean(), problems: z.array(problem) }),
   z.object({ type: z.literal('run.started'), requestId: z.string().optional(), run: runInfo }),
@@ -82,15 +110,3 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), requestId: z.string().optional(), problems: z.array(problem) }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
-
-/** One past run of the workspace, as `GET /api/runs` lists it. */
-export interface RunListing {
-  name: string;
-  template: string;
-  seed: number | null;
-  steps: number | null;
-  meanReturnLast20: number | null;
-  evalMeanReturn: number | null;
-  finished: boolean;
-  startedAt: string;
-}

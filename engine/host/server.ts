@@ -12,8 +12,10 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseGraph, saveGraph, serializeGraph } from '../graph/io.ts';
 import { blockRegistry } from '../registry.ts';
-import { clientMessageSchema, type RunListing, type ServerMessage } from './protocol.ts';
-import { checkGraph, RunManager, toProblems } from './run-manager.ts';
+import { selectBackend } from '../backend.ts';
+import { type Channel, EngineEndpoint } from './endpoint.ts';
+import { listRuns, pickCurve, readMetricsRows, runFolderPath } from './run-history.ts';
+import { RunManager, toProblems } from './run-manager.ts';
 
 export interface ServeOptions {
   port: number;
@@ -81,76 +83,6 @@ function listGraphs(root: string, dir = root, depth = 0): string[] {
   return out.sort();
 }
 
-/** A run folder directly under <workspace>/runs/; null for names with separators or '..'. */
-function runFolderPath(workspace: string, name: string): string | null {
-  if (!name || name.includes('/') || name.includes('\\') || name.includes('..') || name.includes('\0')) return null;
-  return join(resolve(workspace), 'runs', name);
-}
-
-type Row = Record<string, number | null>;
-
-function readMetricsRows(dir: string): Row[] {
-  const file = join(dir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const rows: Row[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(JSON.parse(line) as Row);
-    } catch {
-      // a half-written last line of a running run
-    }
-  }
-  return rows;
-}
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-function pickCurve(row: Row): { iteration: number | null; step: number | null; returnMean: number | null; returnMeanLast20: number | null } {
-  return { iteration: num(row.iteration), step: num(row.step), returnMean: num(row.returnMean), returnMeanLast20: num(row.returnMeanLast20) };
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The run folders under <workspace>/runs/, newest first. */
-export function listRuns(workspace: string): RunListing[] {
-  const root = join(resolve(workspace), 'runs');
-  if (!existsSync(root)) return [];
-  const out: { run: RunListing; mtime: number }[] = [];
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const dir = join(root, entry.name);
-    if (!existsSync(join(dir, 'graph.rlgraph.json')) && !existsSync(join(dir, 'metrics.jsonl'))) continue;
-    const graph = readJson(join(dir, 'graph.rlgraph.json')) as { meta?: { name?: string; template?: string }; run?: { seed?: number } } | undefined;
-    const summary = readJson(join(dir, 'summary.json'));
-    const rows = readMetricsRows(dir);
-    const last = rows[rows.length - 1];
-    const evaluation = summary?.eval as { meanReturn?: unknown } | undefined;
-    const mtime = statSync(dir).mtimeMs;
-    out.push({
-      mtime,
-      run: {
-      name: entry.name,
-      template: graph?.meta?.template ?? graph?.meta?.name ?? entry.name,
-      seed: num(summary?.seed) ?? num(graph?.run?.seed),
-      steps: num(summary?.steps) ?? num(last?.step),
-      meanReturnLast20: summary ? num(summary.meanReturnLast20) : num(last?.returnMeanLast20),
-      evalMeanReturn: num(evaluation?.meanReturn),
-      finished: summary !== undefined,
-      startedAt: new Date(mtime).toISOString(),
-      },
-    });
-  }
-  out.sort((a, b) => b.mtime - a.mtime || a.run.name.localeCompare(b.run.name));
-  return out.map((o) => o.run);
-}
-
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -166,6 +98,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const token = options.token ?? randomBytes(24).toString('base64url');
   const manager = new RunManager(options.workspace);
   const registry = blockRegistry();
+  // Selected once up front so the editor can show it; a run's own `run.backend` may still differ.
+  const backend = await selectBackend('auto');
+  const endpoint = new EngineEndpoint({ manager, workspace: options.workspace, backend });
 
   const authorised = (req: IncomingMessage, url: URL): boolean => {
     const header = req.headers.authorization;
@@ -249,67 +184,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     wss.handleUpgrade(req, socket, head, (ws) => connection(ws));
   });
 
-  const connections = new Set<{ ws: WebSocket; runs: Set<string> }>();
-  manager.onEvent((runId, event) => {
-    const message: ServerMessage = { type: 'run.event', runId, event };
-    const text = JSON.stringify(message);
-    for (const c of connections) if (c.runs.has(runId) && c.ws.readyState === c.ws.OPEN) c.ws.send(text);
-  });
-
+  const sockets = new Set<WebSocket>();
   function connection(ws: WebSocket): void {
-    const state = { ws, runs: new Set<string>() };
-    connections.add(state);
-    ws.on('close', () => connections.delete(state)); // the run goes on; a new connection can subscribe
-    const reply = (message: ServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(message));
-    ws.on('message', (data) => {
-      let requestId: string | undefined;
-      try {
-        const raw = JSON.parse(data.toString()) as { requestId?: unknown };
-        requestId = typeof raw.requestId === 'string' ? raw.requestId : undefined;
-        const parsed = clientMessageSchema.safeParse(raw);
-        if (!parsed.success) throw new Error(`bad message: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-        const msg = parsed.data;
-        switch (msg.type) {
-          case 'catalogue':
-            return reply({ type: 'catalogue', requestId, blocks: registry.catalogue() });
-          case 'validate':
-            try {
-              checkGraph(msg.graph);
-              return reply({ type: 'validation', requestId, valid: true, problems: [] });
-            } catch (error) {
-              return reply({ type: 'validation', requestId, valid: false, problems: toProblems(error) });
-            }
-          case 'run.start': {
-            const run = manager.start(msg.graph, msg.name);
-            state.runs.add(run.runId);
-            return reply({ type: 'run.started', requestId, run });
-          }
-          case 'run.control':
-            manager.control(msg.runId, msg.event);
-            return reply({ type: 'ack', requestId });
-          case 'run.subscribe': {
-            const run = manager.get(msg.runId);
-            state.runs.add(msg.runId);
-            return reply({
-              type: 'run.snapshot',
-              requestId,
-              run: manager.info(run),
-              metrics: run.metrics,
-              progress: run.progress,
-              summary: run.summary,
-            });
-          }
-          case 'runs.list':
-            return reply({ type: 'runs', requestId, runs: manager.list() });
-          case 'run.playEpisode': {
-            const episode = manager.playEpisode(msg.runId);
-            return reply({ type: 'episode', requestId, runId: msg.runId, ...episode });
-          }
-        }
-      } catch (error) {
-        reply({ type: 'error', requestId, problems: toProblems(error) });
-      }
+    sockets.add(ws);
+    const channel: Channel = { send: (message) => ws.send(JSON.stringify(message)), isOpen: () => ws.readyState === ws.OPEN };
+    ws.on('close', () => {
+      sockets.delete(ws);
+      endpoint.close(channel); // the run goes on; a new connection can subscribe
     });
+    ws.on('message', (data) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(data.toString());
+      } catch {
+        raw = null; // answered by the endpoint as a bad message
+      }
+      endpoint.receive(channel, raw);
+    });
+    endpoint.open(channel);
   }
 
   await new Promise<void>((resolveListen, reject) => {
@@ -325,7 +217,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     manager,
     async close() {
       await manager.stopAll();
-      for (const c of connections) c.ws.close();
+      for (const ws of sockets) ws.close();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));
     },
