@@ -10,6 +10,8 @@ import { useStore } from './store.ts';
 import { openDialog, toast, uiStore } from './ui.ts';
 import { initValidation } from './validation.ts';
 import { token } from './api.ts';
+import { initDesktop } from './desktop.ts';
+import { desktop } from './host.ts';
 import { Banner, Toasts } from './components/Banner.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { Dialogs } from './components/Dialogs.tsx';
@@ -26,7 +28,11 @@ function startOnce(): void {
   initRun();
   initAgent();
   initValidation();
-  if (token) {
+  if (desktop) {
+    void loadCatalogue();
+    // The gallery opens unless unsaved work from the last session was restored.
+    void initDesktop().then((restored) => restored || openDialog('gallery'));
+  } else if (token) {
     void loadCatalogue();
     void connect();
     openDialog('gallery');
@@ -83,7 +89,8 @@ export function App() {
     startOnce();
     window.addEventListener('keydown', onKeyDown);
     const beforeUnload = (e: BeforeUnloadEvent) => {
-      if (isDirty(docStore.get())) e.preventDefault();
+      // The desktop shell asks itself (Save / Don't Save / Cancel) before a window closes.
+      if (!desktop && isDirty(docStore.get())) e.preventDefault();
     };
     window.addEventListener('beforeunload', beforeUnload);
     return () => {

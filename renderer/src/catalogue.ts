@@ -1,8 +1,10 @@
-/** The block catalogue (GET /api/catalogue) and what the editor derives from it. */
+/** The block catalogue (GET /api/catalogue, or the engine's `catalogue` message) and what the editor derives from it. */
 import type { ParamSpec } from '../../engine/params.ts';
 import { connectionProblem, isResourceType, PORT_COLORS, type PortType } from '../../engine/ports.ts';
 import type { GraphEdge, GraphFile } from '../../engine/graph/schema.ts';
 import { api } from './api.ts';
+import { onConnected } from './connection.ts';
+import { desktop } from './host.ts';
 import { createStore } from './store.ts';
 
 export interface PortEntry {
@@ -36,12 +38,25 @@ export interface Catalogue {
 export const catalogueStore = createStore<{ catalogue: Catalogue | null; error: string | null }>({ catalogue: null, error: null });
 
 export async function loadCatalogue(): Promise<void> {
+  if (desktop) {
+    // No HTTP in the desktop app: the engine process answers once its port arrives.
+    onConnected((client) => {
+      client.call({ type: 'catalogue' }, 'catalogue').then(
+        (reply) => setCatalogue(reply.blocks as CatalogueEntry[]),
+        (error: unknown) => catalogueStore.set({ catalogue: null, error: error instanceof Error ? error.message : String(error) }),
+      );
+    });
+    return;
+  }
   try {
-    const list = await api<CatalogueEntry[]>('/api/catalogue');
-    catalogueStore.set({ catalogue: { list, byType: new Map(list.map((b) => [b.type, b])) }, error: null });
+    setCatalogue(await api<CatalogueEntry[]>('/api/catalogue'));
   } catch (error) {
     catalogueStore.set({ catalogue: null, error: error instanceof Error ? error.message : String(error) });
   }
+}
+
+function setCatalogue(list: CatalogueEntry[]): void {
+  catalogueStore.set({ catalogue: { list, byType: new Map(list.map((b) => [b.type, b])) }, error: null });
 }
 
 /** Palette order: the order data flows through an algorithm (the lecture's sections). */

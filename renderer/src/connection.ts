@@ -1,11 +1,15 @@
 /**
- * The engine connection: one WebSocketEngineClient at a time, reconnected with backoff when the
- * socket drops. Other modules register `onConnected` (e.g. to pick up the current run again) and
- * `onRunEvent` handlers, which survive reconnections.
+ * The engine connection: one EngineClient at a time. In a browser it is a WebSocket to
+ * `rlc serve`, reconnected with backoff when the socket drops; in the desktop app it is a
+ * MessagePort to the engine process, handed over by the shell (again after an engine restart).
+ * Other modules register `onConnected` (e.g. to pick up the current run again) and `onRunEvent`
+ * handlers, which survive reconnections.
  */
-import { WebSocketEngineClient } from '../../engine/host/client.ts';
+import { type MessageEngineClient, MessagePortEngineClient, WebSocketEngineClient } from '../../engine/host/client.ts';
 import type { ClientMessage, ServerMessage } from '../../engine/host/protocol.ts';
+import { ENGINE_PORT_MESSAGE } from '../../electron/desktop-api.ts';
 import { api, ApiError, token, wsUrl } from './api.ts';
+import { desktop } from './host.ts';
 import { createStore } from './store.ts';
 
 export type ConnectionStatus =
@@ -13,19 +17,25 @@ export type ConnectionStatus =
   | { kind: 'unauthorized' }
   | { kind: 'connecting'; attempt: number }
   | { kind: 'connected' }
-  | { kind: 'reconnecting'; attempt: number; retryAt: number; reason: string };
+  | { kind: 'reconnecting'; attempt: number; retryAt: number; reason: string }
+  /** Desktop: the engine process died; the shell restarts it on request. */
+  | { kind: 'engine-crashed'; message: string }
+  | { kind: 'engine-restarting' };
 
-export const connectionStore = createStore<ConnectionStatus>(token ? { kind: 'connecting', attempt: 0 } : { kind: 'no-token' });
+export const connectionStore = createStore<ConnectionStatus>(token || desktop ? { kind: 'connecting', attempt: 0 } : { kind: 'no-token' });
+
+/** The engine host's backend (from its greeting), shown in the top bar. */
+export const engineInfoStore = createStore<{ backend: string; backendDetail: string; workspace: string } | null>(null);
 
 type RunEventHandler = (runId: string, event: Record<string, unknown>) => void;
 
-let client: WebSocketEngineClient | null = null;
+let client: MessageEngineClient | null = null;
 let attempt = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
-const connectedHandlers = new Set<(client: WebSocketEngineClient) => void>();
+const connectedHandlers = new Set<(client: MessageEngineClient) => void>();
 const runHandlers = new Set<RunEventHandler>();
 
-export function onConnected(handler: (client: WebSocketEngineClient) => void): () => void {
+export function onConnected(handler: (client: MessageEngineClient) => void): () => void {
   connectedHandlers.add(handler);
   if (client) handler(client);
   return () => connectedHandlers.delete(handler);
@@ -73,7 +83,53 @@ async function tokenRefused(): Promise<boolean> {
   }
 }
 
+/** A fresh connection is up: greet, forward run events, tell the rest of the editor. */
+function adopt(next: MessageEngineClient): void {
+  client = next;
+  attempt = 0;
+  next.onRunEvent((runId, event) => {
+    for (const h of runHandlers) h(runId, event);
+  });
+  void next.greeting().then((hello) => {
+    if (client === next) engineInfoStore.set({ backend: hello.backend, backendDetail: hello.backendDetail, workspace: hello.workspace });
+  });
+  connectionStore.set({ kind: 'connected' });
+  for (const h of connectedHandlers) h(next);
+}
+
+/**
+ * Desktop: the shell posts a MessagePort to the page whenever the engine (re)starts or the page
+ * loads. Listening from module load on, so a port sent before React mounts is not missed.
+ */
+let desktopPort: MessagePortEngineClient | null = null;
+if (desktop) {
+  window.addEventListener('message', (event: MessageEvent) => {
+    if (event.source !== window || event.data !== ENGINE_PORT_MESSAGE || !event.ports[0]) return;
+    desktopPort?.close();
+    desktopPort = new MessagePortEngineClient(event.ports[0]);
+    adopt(desktopPort);
+  });
+  desktop.onEngineStatus((status) => {
+    if (status.state === 'crashed') {
+      desktopPort?.lost(status.message);
+      client = null;
+      engineInfoStore.set(null);
+      connectionStore.set({ kind: 'engine-crashed', message: status.message });
+    } else if (status.state === 'restarting' || status.state === 'starting') {
+      if (connectionStore.get().kind !== 'connected') connectionStore.set({ kind: 'engine-restarting' });
+    }
+  });
+}
+
+/** Desktop: restart a crashed engine process (the banner's button); a new port follows. */
+export function restartEngine(): void {
+  if (!desktop) return;
+  connectionStore.set({ kind: 'engine-restarting' });
+  void desktop.restartEngine();
+}
+
 export async function connect(): Promise<void> {
+  if (desktop) return; // the shell hands over a port by itself (see above)
   if (!token) {
     connectionStore.set({ kind: 'no-token' });
     return;
@@ -92,13 +148,7 @@ export async function connect(): Promise<void> {
       return socket;
     });
     opened = true;
-    client = next;
-    attempt = 0;
-    next.onRunEvent((runId, event) => {
-      for (const h of runHandlers) h(runId, event);
-    });
-    connectionStore.set({ kind: 'connected' });
-    for (const h of connectedHandlers) h(next);
+    adopt(next);
   } catch {
     await lost('cannot reach the engine');
   }
@@ -106,6 +156,7 @@ export async function connect(): Promise<void> {
 
 async function lost(reason: string): Promise<void> {
   client = null;
+  engineInfoStore.set(null);
   if (await tokenRefused()) {
     connectionStore.set({ kind: 'unauthorized' });
     return;

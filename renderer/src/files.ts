@@ -1,8 +1,14 @@
-/** New / Open (templates, workspace files) / Save / Save As / Import / Export. */
+/**
+ * New / Open (templates, files) / Save / Save As / Import / Export. In a browser files live in the
+ * `rlc serve` workspace (HTTP); in the desktop app they go through the shell's native dialogs,
+ * which grant the editor exactly the paths the user chose.
+ */
+import type { OpenedGraph } from '../../electron/desktop-api.ts';
 import { graphSchema, type GraphFile } from '../../engine/graph/schema.ts';
 import { api, encodePath } from './api.ts';
 import { docStore, emptyDocument, isDirty, loadDocument, markSaved } from './doc.ts';
-import { setSelected, toast } from './ui.ts';
+import { desktop } from './host.ts';
+import { openDialog, setSelected, toast } from './ui.ts';
 
 export const GRAPH_EXT = '.rlgraph.json';
 
@@ -23,7 +29,47 @@ export function confirmDiscard(): boolean {
 }
 
 export function listTemplates(): Promise<TemplateInfo[]> {
-  return api<TemplateInfo[]>('/api/templates');
+  return desktop ? desktop.listTemplates() : api<TemplateInfo[]>('/api/templates');
+}
+
+/** A graph file's text checked against the schema; the error names the field. */
+export function parseGraphText(text: string): GraphFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not JSON: ${message(error)}`);
+  }
+  const parsed = graphSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${issue.path.join('.') || 'top level'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Desktop: a file the shell read (opened, recent, passed by the OS) becomes the document. */
+export function loadOpened(file: OpenedGraph, origin = file.path ?? file.name): boolean {
+  try {
+    loadDocument(parseGraphText(file.text), file.path, origin);
+    setSelected([]);
+    return true;
+  } catch (error) {
+    toast(`Cannot open ${file.name}: ${message(error)}`, 'error');
+    return false;
+  }
+}
+
+/** File → Open: the native dialog on the desktop, the workspace list in a browser. */
+export async function openCommand(): Promise<void> {
+  if (!desktop) return openDialog('open');
+  if (!confirmDiscard()) return;
+  try {
+    const file = await desktop.openDialog();
+    if (file) loadOpened(file);
+  } catch (error) {
+    toast(`Cannot open: ${message(error)}`, 'error');
+  }
 }
 
 export function listFiles(): Promise<string[]> {
@@ -31,6 +77,14 @@ export function listFiles(): Promise<string[]> {
 }
 
 export async function openTemplate(file: string): Promise<boolean> {
+  if (desktop) {
+    try {
+      return loadOpened(await desktop.readTemplate(file), `template ${file}`);
+    } catch (error) {
+      toast(`Cannot open template ${file}: ${message(error)}`, 'error');
+      return false;
+    }
+  }
   try {
     const graph = await api<GraphFile>(`/api/templates/${encodePath(file)}`);
     loadDocument(graph, null, `template ${file}`);
@@ -83,6 +137,7 @@ export function suggestedFileName(doc: GraphFile): string {
  * confirms before replacing an existing file, saves. Returns whether it saved.
  */
 export async function saveAs(): Promise<boolean> {
+  if (desktop) return saveDesktop(true);
   const { doc, path } = docStore.get();
   const answer = prompt(`Save the graph in the workspace as (a name ending in ${GRAPH_EXT}; folders allowed):`, path ?? suggestedFileName(doc));
   if (answer === null) return false;
@@ -98,19 +153,41 @@ export async function saveAs(): Promise<boolean> {
 
 /** Save: to the file the document came from, else Save As. */
 export async function save(): Promise<boolean> {
+  if (desktop) return saveDesktop(false);
   const { path } = docStore.get();
   return path ? saveTo(path) : saveAs();
+}
+
+/** Desktop Save / Save As: the shell validates, shows the dialog if needed, and writes atomically. */
+async function saveDesktop(saveAsDialog: boolean): Promise<boolean> {
+  const { doc, path } = docStore.get();
+  try {
+    const saved = await desktop!.save({ path, text: JSON.stringify(doc), saveAs: saveAsDialog, suggestedName: suggestedFileName(doc) });
+    if (!saved) return false; // the dialog was cancelled
+    markSaved(saved.path);
+    toast(`Saved ${saved.name}`);
+    return true;
+  } catch (error) {
+    toast(`Cannot save: ${message(error)}`, 'error');
+    return false;
+  }
+}
+
+/** File → Import: a native dialog on the desktop (the graph opens unsaved); a file picker in a browser. */
+export async function importDesktop(): Promise<void> {
+  if (!desktop || !confirmDiscard()) return;
+  try {
+    const file = await desktop.importDialog();
+    if (file && loadOpened(file, `imported ${file.name}`)) toast(`Imported ${file.name}; Save As to keep it`);
+  } catch (error) {
+    toast(`Cannot import: ${message(error)}`, 'error');
+  }
 }
 
 /** Import: a local *.rlgraph.json checked against the graph schema. */
 export async function importFile(file: File): Promise<void> {
   try {
-    const parsed = graphSchema.safeParse(JSON.parse(await file.text()));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`${issue.path.join('.') || 'top level'}: ${issue.message}`);
-    }
-    loadDocument(parsed.data, null, `imported ${file.name}`);
+    loadDocument(parseGraphText(await file.text()), null, `imported ${file.name}`);
     setSelected([]);
     toast(`Imported ${file.name}; Save As to keep it in the workspace`);
   } catch (error) {
@@ -120,6 +197,13 @@ export async function importFile(file: File): Promise<void> {
 
 export function exportFile(): void {
   const { doc, path } = docStore.get();
+  if (desktop) {
+    desktop.exportCopy(JSON.stringify(doc)).then(
+      (saved) => saved && toast(`Exported a copy to ${saved.name}`),
+      (error: unknown) => toast(`Cannot export: ${message(error)}`, 'error'),
+    );
+    return;
+  }
   const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);

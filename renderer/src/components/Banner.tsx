@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { connectionStore, reconnectNow } from '../connection.ts';
+import { connectionStore, reconnectNow, restartEngine } from '../connection.ts';
 import { catalogueStore } from '../catalogue.ts';
 import { useStore } from '../store.ts';
 import { uiStore } from '../ui.ts';
@@ -39,6 +39,18 @@ export function Banner() {
         </button>
       </>
     );
+  } else if (status.kind === 'engine-crashed') {
+    body = (
+      <>
+        {status.message}{' '}
+        <button type="button" className="link" onClick={restartEngine} data-testid="restart-engine">
+          Restart the engine
+        </button>
+      </>
+    );
+  } else if (status.kind === 'engine-restarting') {
+    kind = 'info';
+    body = <>Starting the engine…</>;
   } else if (status.kind === 'connecting') {
     kind = 'info';
     body = <>Connecting to the engine…</>;
