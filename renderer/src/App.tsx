@@ -19,6 +19,7 @@ import { Inspector } from './components/Inspector.tsx';
 import { Palette } from './components/Palette.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { TopBar } from './components/TopBar.tsx';
+import { ViewCommands } from './components/ViewCommands.tsx';
 import { save, saveAs } from './files.ts';
 
 let started = false;
@@ -119,6 +120,7 @@ export function App() {
         <RunPanel />
         <Dialogs />
         <Toasts />
+        {desktop && <ViewCommands />}
       </div>
     </ReactFlowProvider>
   );
