@@ -12,7 +12,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EngineStatus } from '../electron/desktop-api.ts';
-import { MessageEngineClient, MessagePortEngineClient, WebSocketEngineClient } from '../engine/host/client.ts';
+import { MessageEngineClient, MessagePortEngineClient, type PortLike, WebSocketEngineClient } from '../engine/host/client.ts';
 import { type Channel, EngineEndpoint } from '../engine/host/endpoint.ts';
 import { childProcessTransport, EngineProcess, nodeEngineChild } from '../engine/host/engine-process.ts';
 import { RunManager } from '../engine/host/run-manager.ts';
@@ -85,7 +85,8 @@ async function messagePortHarness(): Promise<Harness> {
         endpoint.close(channel);
       });
       endpoint.open(channel);
-      return new MessagePortEngineClient(port1);
+      // Node's MessagePort types its listener as a generic EventListener; the events carry `data` as in a browser.
+      return new MessagePortEngineClient(port1 as unknown as PortLike);
     },
     close: async () => {
       await manager.stopAll();
