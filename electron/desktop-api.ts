@@ -51,6 +51,19 @@ export const IPC = {
   closeRequest: 'rlc:close.request',
   /** send (renderer → main): boolean */
   closeReply: 'rlc:close.reply',
+  /**
+   * send (renderer → main), no payload: asks for a fresh engine port now (it arrives as
+   * ENGINE_PORT_MESSAGE). Main also sends one unasked when the page loads and after an engine
+   * restart; this is for a page whose listener was registered after the load event, or to reconnect.
+   */
+  connectEngine: 'rlc:engine.connect',
+  /**
+   * send (renderer → main): NativeEditAction; performs the browser's own edit command on the
+   * page (webContents.undo(), .paste(), ...). Edit-menu shortcuts arrive as MenuCommands even
+   * while a text field has focus; the editor hands them back here so text fields keep native
+   * undo / cut / copy / paste (paste in particular cannot be done from the page itself).
+   */
+  nativeEdit: 'rlc:edit.native',
 } as const;
 
 /** The message the preload posts to the page (`window.postMessage`) carrying the engine port. */
@@ -173,6 +186,9 @@ export type EngineStatus =
   | { state: 'crashed'; message: string; exitCode: number | null }
   | { state: 'restarting' };
 
+/** The browser's own edit commands (see IPC.nativeEdit). */
+export type NativeEditAction = 'undo' | 'redo' | 'cut' | 'copy' | 'paste' | 'selectAll';
+
 /** `window.rlcDesktop`, as the preload exposes it. */
 export interface DesktopApi {
   info(): Promise<DesktopInfo>;
@@ -195,4 +211,8 @@ export interface DesktopApi {
   /** The main process asks the editor to save before closing (see IPC.closeRequest); answer with `replyClose`. */
   onCloseRequest(handler: () => void): () => void;
   replyClose(mayClose: boolean): void;
+  /** Asks for a fresh engine port (see IPC.connectEngine); register the ENGINE_PORT_MESSAGE listener first. */
+  connectEngine(): void;
+  /** Runs the browser's own edit command (see IPC.nativeEdit): for Edit-menu commands while a text field has focus. */
+  nativeEdit(action: NativeEditAction): void;
 }

@@ -129,7 +129,11 @@ export function restartEngine(): void {
 }
 
 export async function connect(): Promise<void> {
-  if (desktop) return; // the shell hands over a port by itself (see above)
+  if (desktop) {
+    // The shell sends a port when the page loads; ask again in case that one came before us.
+    if (!client) desktop.connectEngine();
+    return;
+  }
   if (!token) {
     connectionStore.set({ kind: 'no-token' });
     return;

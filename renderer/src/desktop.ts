@@ -26,8 +26,9 @@ function inTextField(): boolean {
 /** Edit commands act on a focused text field natively, otherwise on the graph. */
 function editCommand(command: 'undo' | 'redo' | 'cut' | 'copy' | 'paste' | 'selectAll'): void {
   if (inTextField()) {
-    // The menu took the keystroke from the field: give the field its own behaviour back.
-    document.execCommand(command === 'selectAll' ? 'selectAll' : command);
+    // The menu took the keystroke from the field: the shell gives the field its own behaviour back
+    // (paste in particular cannot be done from the page).
+    desktop?.nativeEdit(command);
     return;
   }
   const selected = uiStore.get().selected;
@@ -56,7 +57,7 @@ export function runMenuCommand(command: MenuCommand): void {
     case 'file.export':
       return exportFile();
     case 'file.close':
-      return window.close(); // the shell prompts if there are unsaved changes
+      return window.close(); // the shell handles Close itself; kept for completeness
     case 'edit.undo':
     case 'edit.redo':
     case 'edit.cut':
