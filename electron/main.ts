@@ -3,6 +3,7 @@
  * (security, windows, files, recovery, menus, IPC) and to the engine, which runs in its own
  * utilityProcess (engine/host/worker.ts). The only file that imports 'electron' at runtime.
  */
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, protocol, screen, session, utilityProcess } from 'electron';
@@ -15,6 +16,7 @@ import { registerIpcHandlers } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { filesFromSecondInstance, graphPathsFromArgv, OpenFileQueue, secondInstanceData } from './open-files.ts';
 import { RecoveryStore } from './recovery.ts';
+import { handleSquirrelEvent } from './squirrel.ts';
 import {
   addCspToResponses,
   APP_ENTRY_URL,
@@ -53,7 +55,16 @@ app.on('open-file', (event, path) => {
 });
 app.on('web-contents-created', (_event, contents) => guardWebContents(contents, (m) => console.warn(m)));
 
-if (!app.requestSingleInstanceLock(secondInstanceData(process.argv, process.cwd()))) {
+const squirrelEvent = handleSquirrelEvent({
+  platform: process.platform,
+  argv: process.argv,
+  execPath: process.execPath,
+  spawnDetached: (command, args) => spawn(command, args, { detached: true, stdio: 'ignore' }).unref(),
+});
+
+if (squirrelEvent) {
+  app.quit(); // the Windows installer ran us only to create or remove shortcuts
+} else if (!app.requestSingleInstanceLock(secondInstanceData(process.argv, process.cwd()))) {
   app.quit(); // the first instance got our files through 'second-instance'
 } else {
   protocol.registerSchemesAsPrivileged(privilegedSchemes());
