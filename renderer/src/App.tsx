@@ -19,6 +19,7 @@ import { Inspector } from './components/Inspector.tsx';
 import { Palette } from './components/Palette.tsx';
 import { RunPanel } from './components/RunPanel.tsx';
 import { TopBar } from './components/TopBar.tsx';
+import { EngineBadge, topRowStyle } from './components/EngineBadge.tsx';
 import { ViewCommands } from './components/ViewCommands.tsx';
 import { save, saveAs } from './files.ts';
 
@@ -110,7 +111,10 @@ export function App() {
   return (
     <ReactFlowProvider>
       <div className="app">
-        <TopBar />
+        <div style={topRowStyle}>
+          <TopBar />
+          <EngineBadge />
+        </div>
         <Banner />
         <main className="workspace">
           <Palette />

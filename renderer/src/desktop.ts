@@ -10,7 +10,7 @@ import { confirmDiscard, exportFile, importDesktop, loadOpened, newDocument, ope
 import { copySelection, deleteElements, paste } from './graphOps.ts';
 import { desktop } from './host.ts';
 import { control, runStore, startRun, isActive } from './run.ts';
-import { setSelected, setTheme, toast, uiStore } from './ui.ts';
+import { openDialog, setSelected, setTheme, toast, uiStore } from './ui.ts';
 
 /** Commands that need the canvas (zoom, fit) are handed to it through this event. */
 export const VIEW_EVENT = 'rlc:view';
@@ -125,12 +125,37 @@ async function offerRecovery(): Promise<boolean> {
   return false;
 }
 
-/** Wires the editor to the desktop shell; returns whether a document was restored (skip the gallery). */
+/** Wires the editor to the desktop shell; returns whether a document was restored or opened (skip the gallery). */
 export async function initDesktop(): Promise<boolean> {
   if (!desktop) return false;
   desktop.onMenu(runMenuCommand);
+  let fileOpened = false;
   desktop.onOpenFile((file) => {
-    if (confirmDiscard()) loadOpened(file);
+    if (!confirmDiscard() || !loadOpened(file)) return;
+    fileOpened = true;
+    // The file is what the user asked for (double-clicked, on the command line): the template
+    // gallery shown at startup must not cover it.
+    if (uiStore.get().dialog === 'gallery') openDialog(null);
+  });
+  // The top bar's Open… would list the `rlc serve` workspace over HTTP, which the desktop app does
+  // not have: the native Open dialog (File → Open) stands in for it.
+  uiStore.subscribe(() => {
+    if (uiStore.get().dialog !== 'open') return;
+    openDialog(null);
+    void openCommand();
+  });
+  // A run lives in the engine process: when that crashes the run is gone, and the restarted engine
+  // does not know it. Without this the panel would show it running forever and refuse to start another.
+  desktop.onEngineStatus((status) => {
+    if (status.state !== 'crashed' || !isActive(runStore.get().state)) return;
+    const message = 'The run ended with the engine process; its folder keeps what was written so far.';
+    runStore.set((s) => ({
+      ...s,
+      state: 'failed',
+      busy: false,
+      error: { message },
+      logs: [...s.logs.slice(-299), { at: Date.now(), message, level: 'error' }],
+    }));
   });
   desktop.onCloseRequest(() => {
     save().then(
@@ -158,5 +183,6 @@ export async function initDesktop(): Promise<boolean> {
   docStore.subscribe(report);
   uiStore.subscribe(report);
   report();
-  return offerRecovery();
+  const restored = await offerRecovery();
+  return restored || fileOpened;
 }

@@ -20,7 +20,10 @@ export interface TemplateInfo {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const text = error instanceof Error ? error.message : String(error);
+  // Electron wraps what the main process threw: "Error invoking remote method 'rlc:file.save':
+  // Error: ENOTDIR: …". The user needs the reason, not the IPC plumbing.
+  return text.replace(/^Error invoking remote method '[^']*': (?:[A-Za-z]*Error: )?/, '');
 }
 
 /** Asks before throwing away unsaved changes. */
