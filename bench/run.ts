@@ -3,6 +3,8 @@
  *
  *   npm run bench [-- --suite speed|learning|ui|all] [--backend wasm] [--seeds 1,2,3] [--quick]
  *                 [--parallel 1|2] [--keep-runs]
+ *   npm run bench -- ppo-ablation [--quick] [--workers N] [--steps N|ENV=N,...] [--seeds 1,2,3]
+ *                 [--variants id,...] [--envs id,...] [--score last20|eval]   (bench/ppo-ablation.ts)
  *
  * Every measurement runs in a child process (a bench/part-*.ts script or `rlc run`), so each
  * starts from a clean tfjs/wasm state and its own RSS; this process loads no TensorFlow.js.
@@ -37,6 +39,7 @@ import {
   table,
   today,
 } from './harness.ts';
+import { type AblationOptions, AblationUsageError, ppoAblationSuite, type ScoreSource } from './ppo-ablation.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Targets (bench/README.md explains each)
@@ -74,12 +77,25 @@ const LEARNING: LearningSpec[] = [
   { template: 'ppo-clip.cartpole', budget: 100_000, target: 475 },
   { template: 'a2c.cartpole', budget: 500_000, target: 475 },
   { template: 'reinforce.cartpole', budget: 500_000, target: 400 },
+  { template: 'trpo.cartpole', budget: 300_000, target: 475 },
+  { template: 'npg.cartpole', budget: 300_000, target: 475 },
+  { template: 'tnpg.cartpole', budget: 300_000, target: 475 },
+  { template: 'trpo.acrobot', budget: 500_000, target: -100 },
+  { template: 'ppo-kl-adaptive.cartpole', budget: 200_000, target: 475 },
+  { template: 'ppo-kl-fixed.cartpole', budget: 200_000, target: 475 },
+  { template: 'ppo-clip.acrobot', budget: 500_000, target: -100 },
+  { template: 'is-pg.cartpole', budget: 500_000, target: 400 },
+  { template: 'trust-region-lagrangian.cartpole', budget: 500_000, target: 400 },
+  { template: 'ppo-clip.pendulum', budget: 500_000, target: -300 },
 ];
 /** --quick divides the learning budgets by this (smoke run: targets are not expected to be met). */
 const QUICK_BUDGET_DIVISOR = 5;
 
+/** `all` runs speed, learning and ui; `ppo-ablation` (about an hour) runs only when named. */
+const SUITES = ['speed', 'learning', 'ui', 'all', 'ppo-ablation'] as const;
+
 interface Options {
-  suite: 'speed' | 'learning' | 'ui' | 'all';
+  suite: (typeof SUITES)[number];
   backend: string;
   seeds: number[];
   seedsGiven: boolean;
@@ -588,6 +604,29 @@ function parseSeeds(text: string): number[] {
   return [...new Set(seeds)];
 }
 
+function parseList(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.length) throw new InvalidArgumentError(`expected a comma-separated list (got '${text}')`);
+  return list;
+}
+
+/** `--steps 100000` (every env) or `--steps CartPole-v1=100000,Acrobot-v1=300000`. */
+function parseSteps(text: string): number | Record<string, number> {
+  const positive = (t: string) => {
+    const n = Number(t.replace(/_/g, ''));
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--steps: '${t}' is not a positive integer`);
+    return n;
+  };
+  if (!text.includes('=')) return positive(text);
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const [env, n] = pair.split('=');
+      if (!env || n === undefined) throw new InvalidArgumentError(`--steps expects N or ENV=N,... (got '${text}')`);
+      return [env.trim(), positive(n.trim())];
+    }),
+  );
+}
+
 function parseParallel(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--parallel must be a positive integer (got '${text}')`);
@@ -598,14 +637,38 @@ async function main(): Promise<number> {
   const program = new Command()
     .name('npm run bench --')
     .description('RL Composer benchmarks (see bench/README.md)')
-    .addOption(new Option('--suite <suite>', 'which suite').choices(['speed', 'learning', 'ui', 'all']).default('speed'))
+    .argument('[suite]', `which suite, same as --suite (${SUITES.join(', ')})`)
+    .addOption(new Option('--suite <suite>', 'which suite').choices([...SUITES]).default('speed'))
     .addOption(new Option('--backend <b>', 'tfjs backend for every run').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('wasm'))
     .option('--seeds <list>', 'comma-separated seeds', parseSeeds, [1, 2, 3])
     .option('--quick', 'shorter budgets everywhere: a smoke run, not a measurement', false)
     .option('--parallel <n>', 'learning suite: runs of different seeds at a time (affects timings)', parseParallel, 1)
     .option('--keep-runs', 'keep the rlc run folders (under the OS temp dir) instead of deleting them', false)
+    .option('--workers <n>', 'ppo-ablation: runs at a time (default: available cores)', parseParallel, os.availableParallelism())
+    .option('--steps <budget>', 'ppo-ablation: env steps per run, N for every env or ENV=N,... (e.g. CartPole-v1=100000)', parseSteps)
+    .option('--variants <list>', 'ppo-ablation: only these variant ids (e.g. no-clip,clip-0.2)', parseList)
+    .option('--envs <list>', 'ppo-ablation: only these envs (e.g. CartPole-v1)', parseList)
+    .addOption(new Option('--score <source>', 'ppo-ablation: the score of a run').choices(['last20', 'eval']).default('last20'))
     .parse(process.argv);
-  const flags = program.opts<{ suite: Options['suite']; backend: string; seeds: number[]; quick: boolean; parallel: number; keepRuns: boolean }>();
+  const flags = program.opts<{
+    suite: Options['suite'];
+    backend: string;
+    seeds: number[];
+    quick: boolean;
+    parallel: number;
+    keepRuns: boolean;
+    workers: number;
+    steps?: AblationOptions['steps'];
+    variants?: string[];
+    envs?: string[];
+    score: ScoreSource;
+  }>();
+  const positional = program.args[0];
+  if (positional !== undefined) {
+    if (!(SUITES as readonly string[]).includes(positional)) program.error(`unknown suite '${positional}' (one of ${SUITES.join(', ')})`);
+    if (program.getOptionValueSource('suite') === 'cli' && flags.suite !== positional) program.error(`two suites given: '${positional}' and --suite ${flags.suite}`);
+    flags.suite = positional as Options['suite'];
+  }
   const runsRoot = mkdtempSync(join(os.tmpdir(), 'rlc-bench-'));
   const options: Options = {
     ...flags,
@@ -629,6 +692,20 @@ async function main(): Promise<number> {
     }
     if (options.suite === 'ui' || options.suite === 'all') {
       written.add(saveResults(`ui${suffix}`, await uiSuite(options), date));
+    }
+    if (options.suite === 'ppo-ablation') {
+      const report = await ppoAblationSuite(
+        { ...options, steps: flags.steps, variants: flags.variants, envs: flags.envs, workers: flags.workers, score: flags.score },
+        say,
+        status,
+      ).catch((error: unknown) => {
+        if (!(error instanceof AblationUsageError)) throw error;
+        process.stderr.write(`error: ${error.message}\n`);
+        return null;
+      });
+      if (!report) return 2;
+      errors.push(...report.errors);
+      written.add(saveResults(report.resultsKey, report, date));
     }
   } finally {
     if (options.keepRuns) say(`run folders kept in ${runsRoot}`);

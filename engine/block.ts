@@ -18,6 +18,13 @@ export interface PortDef {
   optional?: boolean;
   /** An input that accepts several edges (e.g. the terms of a weighted sum). */
   multi?: boolean;
+  /**
+   * Optimizer inputs only: a value the optimizer differentiates (or re-evaluates at candidate
+   * parameters). The compiler builds a differentiable cone for each such port; the port is not
+   * gathered as a constant but evaluated through `OptimizeContext.evaluate`. An optimizer that
+   * declares none differentiates its `loss` input.
+   */
+  differentiable?: boolean;
 }
 
 /**
@@ -117,6 +124,14 @@ export interface PolicyResource extends ModuleResource {
   applyForActing(x: Tensor): Tensor;
   /** The sampling half of `act`, from a host copy of `applyForActing(obs)` ([n × outputSize]). */
   actFrom(out: Float32Array, n: number, rng: Rng, deterministic: boolean, actions: Float32Array, logp: Float32Array): void;
+  /**
+   * Diagonal-Gaussian policies: the state-independent log σ [k] (a variable of the policy, or a
+   * constant for a frozen copy). Optional: blocks that need it fall back to finding it among
+   * `variables` (policy.snapshot's `gaussianLogStd`).
+   */
+  readonly logStd?: Tensor;
+  /** Set by policy.snapshot: the live policy this one is a frozen copy of. */
+  snapshotOf?: PolicyResource;
 }
 
 export type ResourceValue = EnvResource | ModuleResource | PolicyResource;
@@ -182,6 +197,38 @@ export interface IterationEnd {
   progress: number;
 }
 
+/**
+ * Services the engine gives an optimizer for one step (second argument of `optimize`).
+ * First-order optimizers need only `lossFn`; second-order ones (NPG, TNPG, TRPO) differentiate
+ * several inputs, take nested gradients (Fisher-vector products) and evaluate candidate
+ * parameters without stepping (line search).
+ */
+export interface OptimizeContext {
+  /** The optimizer's differentiable input ports (declared `differentiable`, or `loss`). */
+  readonly ports: readonly string[];
+  /**
+   * Re-runs the differentiable cone of the requested ports (default: all) at the variables'
+   * current values and returns each port's value. Call it inside `tf.variableGrads`,
+   * `tf.engine().gradients` or engine/hvp.ts helpers to differentiate, or alone to evaluate at
+   * candidate parameters (line search). Tensors follow tfjs scoping: wrap calls in `tf.tidy`.
+   */
+  evaluate(ports?: readonly string[], options?: EvaluateOptions): Record<string, Tensor>;
+  /**
+   * Rows of the batch whose fields feed the cone of `ports` (default: all), i.e. the number of
+   * states a per-row subsample (`EvaluateOptions.rows`) indexes; undefined if no field feeds it.
+   */
+  rowCount(ports?: readonly string[]): number | undefined;
+}
+
+export interface EvaluateOptions {
+  /**
+   * Evaluate on a subset of the batch's rows (e.g. TRPO's Fisher-vector products on 10% of the
+   * states, Schulman et al. 2015 Appendix C): every constant input of the cone whose leading
+   * dimension is `rowCount()` is restricted to these rows (indices in [0, rowCount)).
+   */
+  rows?: Int32Array;
+}
+
 export interface BlockRuntime {
   /** Outputs of resource ports (Env/Module/Policy), fixed for the whole run. */
   resources?: Record<string, ResourceValue>;
@@ -190,10 +237,20 @@ export interface BlockRuntime {
   /** Minibatch blocks: one output record per update (epochs × minibatches). */
   updates?(inputs: Inputs, tick: Tick): Iterable<Outputs>;
   /**
-   * Optimizer blocks: `lossFn` evaluates the differentiable cone and returns the loss; the block
-   * takes gradients with respect to its modules' variables and applies them.
+   * Optimizer blocks: `lossFn` evaluates the differentiable cone and returns the loss (the `loss`
+   * port, else the first differentiable port); the block takes gradients with respect to its
+   * modules' variables and applies them. `opt` evaluates any subset of the differentiable ports
+   * (second-order optimizers). Cone outputs read by blocks outside the cone (metrics) hold the
+   * values of their first evaluation in the step, i.e. at the parameters before the step.
    */
-  optimize?(lossFn: () => Tensor, inputs: Inputs, tick: Tick): Outputs;
+  // `opt` is optional so that first-order optimizers can be driven by a bare loss closure (unit
+  // tests); the executor always passes it.
+  optimize?(lossFn: () => Tensor, inputs: Inputs, tick: Tick, opt?: OptimizeContext): Outputs;
+  /**
+   * Called at the start of every iteration, before the collectors run and before any optimizer
+   * steps (e.g. policy.snapshot copies θ_old here), in topological order.
+   */
+  beginIteration?(info: IterationEnd): void;
   /** Called after every iteration, in topological order (LR schedules, adaptive coefficients). */
   endIteration?(info: IterationEnd): void;
   /** Metrics of the iteration that just ended (means over its ticks); resets the accumulators. */
@@ -228,6 +285,12 @@ export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
   params: P;
   inputs: PortDef[];
   outputs: PortDef[];
+  /**
+   * Resource blocks whose outputs are frozen copies of their inputs (policy.snapshot): no
+   * gradient flows through them, so they stop the compiler's dependence analysis (a KL against
+   * a snapshot of θ is a function of θ only through the live policy).
+   */
+  frozen?: boolean;
   /**
    * Environment blocks and wrappers: the spec of the Env they output, known before anything is
    * built (wrappers receive the spec of their Env input).

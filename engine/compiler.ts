@@ -61,6 +61,11 @@ export interface Plan {
   iteration: Step[];
   /** For each optimizer, the cone evaluated inside its gradient closure (topological order). */
   cones: Map<string, string[]>;
+  /**
+   * For each optimizer, the cone of each differentiable input port (topological order); `cones`
+   * holds their union. First-order optimizers have one port, `loss`.
+   */
+  portCones: Map<string, Record<string, string[]>>;
   /** Cone outputs read by nodes outside that cone (kept alive after the closure). */
   exportedFromCones: Set<string>;
   clockParent: Map<Clock, Clock>;
@@ -72,7 +77,12 @@ export function compile(graph: GraphFile, registry: BlockRegistry): Plan {
   resolveEnvSpecs(order, nodes);
   resolveBatchFields(order, nodes);
   const clockParent = assignClocks(order, nodes);
-  const cones = findCones(order, nodes);
+  const portCones = findCones(order, nodes);
+  const cones = new Map<string, string[]>();
+  for (const [id, perPort] of portCones) {
+    const union = new Set(Object.values(perPort).flat());
+    cones.set(id, order.filter((nid) => union.has(nid)));
+  }
   const exportedFromCones = new Set<string>();
   for (const cone of cones.values()) {
     const inCone = new Set(cone);
@@ -82,7 +92,7 @@ export function compile(graph: GraphFile, registry: BlockRegistry): Plan {
       }
     }
   }
-  const iteration = schedule('iteration', order, nodes, cones);
+  const iteration = schedule('iteration', order, nodes, cones, clockParent);
   return {
     graph,
     nodes,
@@ -90,6 +100,7 @@ export function compile(graph: GraphFile, registry: BlockRegistry): Plan {
     resources: order.filter((id) => nodes.get(id)!.clock === 'static'),
     iteration,
     cones,
+    portCones,
     exportedFromCones,
     clockParent,
   };
@@ -463,17 +474,27 @@ function assignClocks(order: string[], nodes: Map<string, PlanNode>): Map<Clock,
 // ---------------------------------------------------------------------------------------------
 // 6. Differentiable cones
 
-function findCones(order: string[], nodes: Map<string, PlanNode>): Map<string, string[]> {
-  const cones = new Map<string, string[]>();
+/**
+ * The optimizer's differentiable input ports: those its definition marks `differentiable`, else
+ * `loss` (first-order optimizers).
+ */
+export function differentiablePorts(def: AnyBlockDef): string[] {
+  const marked = def.inputs.filter((p) => p.differentiable).map((p) => p.name);
+  return marked.length ? marked : def.inputs.some((p) => p.name === 'loss') ? ['loss'] : [];
+}
+
+function findCones(order: string[], nodes: Map<string, PlanNode>): Map<string, Record<string, string[]>> {
+  const cones = new Map<string, Record<string, string[]>>();
+  const errors: GraphError[] = [];
   for (const id of order) {
     const opt = nodes.get(id)!;
     if (opt.def.role !== 'optimizer') continue;
-    // Resource closure of the modules this optimizer owns.
+    // Resource closure of the modules this optimizer owns (a frozen copy owns nothing).
     const owned = new Set<string>();
     const stack = (opt.inputs.modules ?? []).map((e) => e.from.node);
     while (stack.length) {
       const r = stack.pop()!;
-      if (owned.has(r)) continue;
+      if (owned.has(r) || nodes.get(r)!.def.frozen) continue;
       owned.add(r);
       for (const e of Object.values(nodes.get(r)!.inputs).flat()) if (isResourceType(e.type)) stack.push(e.from.node);
     }
@@ -482,38 +503,49 @@ function findCones(order: string[], nodes: Map<string, PlanNode>): Map<string, s
     for (const nid of order) {
       const node = nodes.get(nid)!;
       // Resources pass dependence on (a head wrapping an optimised torso); collectors and loops
-      // do not (they produce data, not differentiable values).
+      // do not (they produce data, not differentiable values), nor frozen copies (constants).
       if (node.def.role !== 'op' && node.def.role !== 'resource') continue;
+      if (node.def.frozen) continue;
       const deps = Object.values(node.inputs).flat();
       if (deps.some((e) => owned.has(e.from.node) || dependent.has(e.from.node))) dependent.add(nid);
     }
-    // Ancestors of the loss on the optimizer's clock.
-    const lossEdges = opt.inputs.loss ?? [];
-    const ancestors = new Set<string>();
-    const walk = lossEdges.map((e) => e.from.node);
-    while (walk.length) {
-      const a = walk.pop()!;
-      if (ancestors.has(a)) continue;
-      ancestors.add(a);
-      for (const e of Object.values(nodes.get(a)!.inputs).flat()) walk.push(e.from.node);
+    const moduleNames = [...(opt.inputs.modules ?? [])].map((e) => e.from.node).join(', ') || 'none connected';
+    const perPort: Record<string, string[]> = {};
+    for (const port of differentiablePorts(opt.def)) {
+      // Ancestors of the port's value on the optimizer's clock.
+      const ancestors = new Set<string>();
+      const walk = (opt.inputs[port] ?? []).map((e) => e.from.node);
+      if (walk.length === 0) continue; // an optional port left unconnected
+      while (walk.length) {
+        const a = walk.pop()!;
+        if (ancestors.has(a)) continue;
+        ancestors.add(a);
+        for (const e of Object.values(nodes.get(a)!.inputs).flat()) walk.push(e.from.node);
+      }
+      const cone = order.filter((nid) => ancestors.has(nid) && dependent.has(nid) && nodes.get(nid)!.runsOn === opt.runsOn);
+      if (cone.length === 0) {
+        const what = port === 'loss' ? 'its loss does' : `its '${port}' input does`;
+        errors.push(
+          new GraphError(
+            'unresolved',
+            `optimizer '${id}' (${opt.def.type}): ${what} not depend on the modules it optimizes (${moduleNames}), so there is nothing to differentiate${port === 'loss' ? '' : `; wire '${port}' to blocks computed from the same policy`}`,
+            { nodeId: id, port },
+          ),
+        );
+        continue;
+      }
+      perPort[port] = cone;
     }
-    const cone = order.filter((nid) => ancestors.has(nid) && dependent.has(nid) && nodes.get(nid)!.runsOn === opt.runsOn);
-    if (cone.length === 0) {
-      throw new GraphError(
-        'unresolved',
-        `optimizer '${id}': its loss does not depend on the modules it optimizes (${[...(opt.inputs.modules ?? [])].map((e) => e.from.node).join(', ') || 'none connected'}), so there is nothing to differentiate`,
-        { nodeId: id },
-      );
-    }
-    cones.set(id, cone);
+    cones.set(id, perPort);
   }
+  if (errors.length) throw errors.length === 1 ? errors[0] : new GraphErrors(errors);
   return cones;
 }
 
 // ---------------------------------------------------------------------------------------------
 // 7. Schedule
 
-function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, cones: Map<string, string[]>): Step[] {
+function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, cones: Map<string, string[]>, clockParent: Map<Clock, Clock>): Step[] {
   // Fold each cone into its optimizer: the optimizer takes the cone's inputs as its own
   // dependencies, and consumers of cone outputs wait for the optimizer.
   const owner = new Map<string, string[]>();
@@ -522,9 +554,21 @@ function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, c
   const position = new Map<string, number>(onClock.map((id, i) => [id, i]));
   const deps = new Map<string, Set<string>>();
   const resolve = (id: string): string[] => owner.get(id) ?? [id];
+  // A loop step stands for everything on its clock and the clocks nested in it: those nodes may
+  // read held values of this clock (e.g. a metrics sink inside a minibatch loop reading an
+  // iteration-clock surrogate), so the loop waits for their producers too.
+  const within = (inner: Clock, outer: Clock): boolean => {
+    for (let c: Clock | undefined = inner; c !== undefined; c = clockParent.get(c)) if (c === outer) return true;
+    return false;
+  };
   for (const id of onClock) {
     const set = new Set<string>();
-    const members = cones.get(id) ? [id, ...cones.get(id)!] : [id];
+    const node = nodes.get(id)!;
+    let members = cones.get(id) ? [id, ...cones.get(id)!] : [id];
+    if (node.def.role === 'minibatch') {
+      const inner = order.filter((m) => within(nodes.get(m)!.runsOn, node.clock));
+      members = [id, ...inner, ...inner.flatMap((m) => cones.get(m) ?? [])];
+    }
     for (const m of members) {
       for (const e of Object.values(nodes.get(m)!.inputs).flat()) for (const d of resolve(e.from.node)) if (d !== id && position.has(d)) set.add(d);
     }
@@ -545,7 +589,7 @@ function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, c
   return result.map((id): Step => {
     const node = nodes.get(id)!;
     if (node.def.role === 'optimizer') return { kind: 'optimize', id, cone: cones.get(id)! };
-    if (node.def.role === 'minibatch') return { kind: 'loop', id, clock: node.clock, body: schedule(node.clock, order, nodes, cones) };
+    if (node.def.role === 'minibatch') return { kind: 'loop', id, clock: node.clock, body: schedule(node.clock, order, nodes, cones, clockParent) };
     return { kind: 'node', id };
   });
 }

@@ -9,6 +9,7 @@ import type {
   BlockRuntime,
   BuildContext,
   EpisodeReport,
+  EvaluateOptions,
   HostBatch,
   Inputs,
   Outputs,
@@ -43,6 +44,8 @@ export interface IterationRecord {
   metrics: Record<string, number>;
   collectSeconds: number;
   learnSeconds: number;
+  /** Part of learnSeconds spent in advantage blocks (category 'Advantages': GAE, returns, normalisation). */
+  advantageSeconds: number;
 }
 
 /** Raised inside an optimizer when its loss or gradient is not finite. */
@@ -77,6 +80,8 @@ export class Executor {
   private readonly keptByDepth: Tensor[][] = [[]];
   private memoTable = new Map<object, Map<string, unknown>>();
   private differentiating = false;
+  /** Set while an optimizer evaluates its cone on a subset of rows (EvaluateOptions.rows). */
+  private rowRestriction: { n: number; rows: Tensor; cache: Map<Tensor, Tensor>; cone: Set<string> } | undefined;
   private iterationEpisodes: EpisodeReport[] = [];
 
   constructor(plan: Plan, options: ExecutorOptions) {
@@ -123,6 +128,7 @@ export class Executor {
 
   private iterationStart = 0;
   private collectSeconds = 0;
+  private advantageSeconds = 0;
   private tick: Tick | undefined;
 
   /** Runs one iteration of the plan: collect, learn, end-of-iteration hooks. */
@@ -136,11 +142,21 @@ export class Executor {
     this.iterationEpisodes = [];
     this.tick = this.makeTick();
     this.iterationStart = performance.now();
+    for (const id of this.plan.order) {
+      const runtime = this.runtimes.get(id)!;
+      if (!runtime.beginIteration) continue;
+      try {
+        runtime.beginIteration({ iteration: this.iteration, globalStep: this.globalStep, progress: this.progress });
+      } catch (error) {
+        throw asNodeError(error, this.plan.nodes.get(id)!, 'failed at the start of the iteration');
+      }
+    }
     for (const step of this.plan.iteration) {
       if (this.plan.nodes.get(step.id)!.def.role !== 'collector') continue;
       tf.tidy(() => this.runStep(step, this.tick!));
     }
     this.collectSeconds = (performance.now() - this.iterationStart) / 1000;
+    this.advantageSeconds = 0;
   }
 
   /** Second half: everything else in schedule order, then the end-of-iteration hooks. */
@@ -172,6 +188,7 @@ export class Executor {
       metrics,
       collectSeconds: this.collectSeconds,
       learnSeconds,
+      advantageSeconds: this.advantageSeconds,
     };
   }
 
@@ -274,10 +291,10 @@ export class Executor {
     return tensor;
   }
 
-  private gatherInputs(node: PlanNode, skip?: string): Inputs {
+  private gatherInputs(node: PlanNode, skip?: ReadonlySet<string>): Inputs {
     const inputs: Inputs = {};
     for (const portDef of node.def.inputs) {
-      if (portDef.name === skip) continue;
+      if (skip?.has(portDef.name)) continue;
       const edges = node.inputs[portDef.name];
       if (!edges.length) continue;
       const values = edges.map((edge): PortValue => {
@@ -290,13 +307,25 @@ export class Executor {
           });
         }
         if (edge.from.field !== undefined) {
-          return this.fieldTensor(value as HostBatch, edge.from.field, `${edge.from.node}.${edge.from.port}[${edge.from.field}]`);
+          return this.restrictRows(this.fieldTensor(value as HostBatch, edge.from.field, `${edge.from.node}.${edge.from.port}[${edge.from.field}]`), edge.from.node);
         }
-        return value;
+        return isTensor(value) ? this.restrictRows(value, edge.from.node) : value;
       });
       inputs[portDef.name] = portDef.multi ? values : values[0];
     }
     return inputs;
+  }
+
+  /** A constant per-row input of the cone, restricted to the optimizer's row subset (if any). */
+  private restrictRows(value: Tensor, from: string): Tensor {
+    const r = this.rowRestriction;
+    if (!r || r.cone.has(from) || value.rank === 0 || value.shape[0] !== r.n) return value;
+    let gathered = r.cache.get(value);
+    if (!gathered) {
+      gathered = tf.keep(tf.gather(value, r.rows));
+      r.cache.set(value, gathered);
+    }
+    return gathered;
   }
 
   private runNode(id: string, tick: Tick): void {
@@ -304,43 +333,105 @@ export class Executor {
     const runtime = this.runtimes.get(id)!;
     if (!runtime.run) return;
     let outputs: Outputs;
+    // Advantage blocks are timed for the per-iteration time split (metrics.jsonl).
+    const start = node.def.category === 'Advantages' ? performance.now() : 0;
     try {
       outputs = runtime.run(this.gatherInputs(node), tick);
     } catch (error) {
       throw asNodeError(error, node, 'failed');
     }
+    if (start) this.advantageSeconds += (performance.now() - start) / 1000;
     this.values.set(id, outputs);
   }
 
   private runOptimize(id: string, cone: string[], tick: Tick): void {
     const node = this.plan.nodes.get(id)!;
     const runtime = this.runtimes.get(id)!;
-    const lossEdge = node.inputs.loss[0];
-    const lossFn = (): Tensor => {
+    const portCones = this.plan.portCones.get(id) ?? {};
+    const ports = Object.keys(portCones);
+    const primary = ports.includes('loss') ? 'loss' : ports[0];
+    // Cone outputs read outside the cone (metrics) keep the values of their first evaluation in
+    // this step (the parameters before it): a second-order optimizer evaluates its cone many
+    // times (Fisher-vector products, line-search candidates) and only the first is kept alive.
+    const firstValues = new Map<string, Outputs>();
+    const evaluate = (wanted: readonly string[] = ports): Record<string, Tensor> => {
+      const needed = new Set<string>();
+      for (const port of wanted) {
+        const portCone = portCones[port];
+        if (!portCone) throw new GraphError('runtime', `optimizer '${id}': '${port}' is not one of its differentiable inputs (${ports.join(', ')})`, { nodeId: id });
+        for (const coneId of portCone) needed.add(coneId);
+      }
       this.memoTable = new Map();
       this.differentiating = true;
       try {
         for (const coneId of cone) {
+          if (!needed.has(coneId)) continue;
           this.runNode(coneId, tick);
-          if (this.plan.exportedFromCones.has(coneId)) {
-            for (const value of Object.values(this.values.get(coneId)!)) if (isTensor(value)) this.keep(value);
+          // (Not from a row-subset evaluation: consumers expect values for the whole batch.)
+          if (this.plan.exportedFromCones.has(coneId) && !firstValues.has(coneId) && !this.rowRestriction) {
+            const outputs = this.values.get(coneId)!;
+            for (const value of Object.values(outputs)) if (isTensor(value)) this.keep(value);
+            firstValues.set(coneId, outputs);
           }
         }
       } finally {
         this.differentiating = false;
       }
       this.memoTable = new Map();
-      const loss = this.values.get(lossEdge.from.node)![lossEdge.from.port];
-      if (!isTensor(loss)) throw new GraphError('runtime', `optimizer '${id}': its loss input is not a tensor`, { nodeId: id });
-      return loss;
+      const result: Record<string, Tensor> = {};
+      for (const port of wanted) {
+        const edge = node.inputs[port][0];
+        const value = this.values.get(edge.from.node)![edge.from.port];
+        if (!isTensor(value)) throw new GraphError('runtime', `optimizer '${id}': its ${port} input is not a tensor`, { nodeId: id });
+        result[port] = value;
+      }
+      return result;
+    };
+    const lossFn = (): Tensor => evaluate([primary])[primary];
+    const rowCount = (wanted: readonly string[] = ports): number | undefined => {
+      let rows: number | undefined;
+      for (const port of wanted) {
+        for (const coneId of portCones[port] ?? []) {
+          for (const edge of Object.values(this.plan.nodes.get(coneId)!.inputs).flat()) {
+            if (edge.from.field === undefined) continue;
+            const batch = this.values.get(edge.from.node)?.[edge.from.port] as HostBatch | undefined;
+            if (batch) rows = Math.max(rows ?? 0, batch.size);
+          }
+        }
+      }
+      return rows;
+    };
+    // Row subsets (EvaluateOptions.rows): the restricted constants, cached for the whole step.
+    const restricted: { key: Int32Array; rows: Tensor; cache: Map<Tensor, Tensor> }[] = [];
+    const evaluateOn = (wanted: readonly string[] = ports, options: EvaluateOptions = {}): Record<string, Tensor> => {
+      if (!options.rows) return evaluate(wanted);
+      const n = rowCount(wanted);
+      if (n === undefined) throw new GraphError('runtime', `optimizer '${id}': no batch field feeds ${wanted.join(', ')}, so there are no rows to subsample`, { nodeId: id });
+      let entry = restricted.find((r) => r.key === options.rows);
+      if (!entry) {
+        for (const r of options.rows) if (!(r >= 0 && r < n)) throw new GraphError('runtime', `optimizer '${id}': row ${r} is outside the batch (${n} rows)`, { nodeId: id });
+        entry = { key: options.rows, rows: tf.keep(tf.tensor1d(options.rows, 'int32')), cache: new Map() };
+        restricted.push(entry);
+      }
+      this.rowRestriction = { n, rows: entry.rows, cache: entry.cache, cone: new Set(cone) };
+      try {
+        return evaluate(wanted);
+      } finally {
+        this.rowRestriction = undefined;
+      }
     };
     let outputs: Outputs;
     try {
-      outputs = runtime.optimize!(lossFn, this.gatherInputs(node, 'loss'), tick);
+      outputs = runtime.optimize!(lossFn, this.gatherInputs(node, new Set(ports)), tick, { ports, evaluate: evaluateOn, rowCount });
+      // Exported cone outputs the optimizer never evaluated: computed now, at the new parameters.
+      if (cone.some((c) => this.plan.exportedFromCones.has(c) && !firstValues.has(c))) tf.tidy(() => void evaluate());
     } catch (error) {
       if (error instanceof NonFiniteError) throw this.diagnoseNonFinite(id, cone, error, tick);
       throw asNodeError(error, node, 'failed');
+    } finally {
+      for (const r of restricted) tf.dispose([r.rows, ...r.cache.values()]);
     }
+    for (const [coneId, values] of firstValues) this.values.set(coneId, values);
     this.values.set(id, outputs);
   }
 

@@ -158,6 +158,11 @@ export interface ConjugateGradientResult {
   residualNorm2: number;
   /** True if an iteration found pᵀ(A + λI)p ≤ 0 (or NaN) and stopped there: A + λI is not SPD. */
   indefinite: boolean;
+  /**
+   * xᵀ(A + λI)x without another product: (A + λI)x = b − r, so xᵀ(A + λI)x = xᵀ(b − r) with the
+   * recurrence's residual r (TRPO's sᵀFs for the step length β = √(2δ / sᵀFs)).
+   */
+  xAx: number;
 }
 
 /**
@@ -203,7 +208,9 @@ export function conjugateGradient(
     for (let j = 0; j < n; j++) p[j] = r[j] + beta * p[j];
     rr = rrNext;
   }
-  return { x, iterations: done, residualNorm2: rr, indefinite };
+  let xAx = 0;
+  for (let j = 0; j < n; j++) xAx += x[j] * (b[j] - r[j]);
+  return { x, iterations: done, residualNorm2: rr, indefinite, xAx };
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -244,6 +244,7 @@ export class RunSession {
       episodeLengthMean: mean(lengths),
       collectSeconds: round(record.collectSeconds),
       learnSeconds: round(record.learnSeconds),
+      advantageSeconds: round(record.advantageSeconds),
       iterationSeconds: round(iterSeconds),
     };
     for (const [k, v] of Object.entries(record.metrics)) row[k] = Number.isFinite(v) ? v : null;

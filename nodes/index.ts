@@ -4,6 +4,7 @@ import { gae } from './adv/gae.ts';
 import { normalize } from './adv/normalize.ts';
 import { returnsToGo } from './adv/returns-to-go.ts';
 import { rollout } from './collect/rollout.ts';
+import { behaviourBuffer } from './collect/behaviour-buffer.ts';
 import { classicEnv } from './env/classic.ts';
 import { envNormalize } from './env/normalize.ts';
 import { categoricalHead } from './head/categorical.ts';
@@ -12,15 +13,23 @@ import { valueHead } from './head/value.ts';
 import { every } from './loop/every.ts';
 import { minibatch } from './loop/minibatch.ts';
 import { entropy } from './loss/entropy.ts';
+import { dualAscent } from './loss/dual-ascent.ts';
+import { klPenalty } from './loss/kl-penalty.ts';
 import { policyGradient } from './loss/policy-gradient.ts';
 import { surrogate } from './loss/surrogate.ts';
 import { valueLoss } from './loss/value.ts';
 import { weightedSum } from './loss/weighted-sum.ts';
 import { mlp } from './net/mlp.ts';
 import { adam } from './opt/adam.ts';
+import { naturalGradient } from './opt/natural-gradient.ts';
+import { tnpg } from './opt/tnpg.ts';
+import { trpo } from './opt/trpo.ts';
 import { clip } from './policy/clip.ts';
 import { logProb } from './policy/log-prob.ts';
 import { ratio } from './policy/ratio.ts';
+import { ratioProduct } from './policy/ratio-product.ts';
+import { kl } from './policy/kl.ts';
+import { snapshot } from './policy/snapshot.ts';
 import { checkpoint } from './sink/checkpoint.ts';
 import { evaluator } from './sink/evaluator.ts';
 import { metrics } from './sink/metrics.ts';
@@ -40,6 +49,12 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   every,
   logProb,
   ratio,
+  ratioProduct,
+  behaviourBuffer,
+  klPenalty,
+  dualAscent,
+  snapshot,
+  kl,
   clip,
   surrogate,
   policyGradient,
@@ -47,6 +62,9 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   entropy,
   weightedSum,
   adam,
+  naturalGradient,
+  tnpg,
+  trpo,
   metrics,
   evaluator,
   checkpoint,

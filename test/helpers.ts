@@ -18,7 +18,7 @@ export function tempDir(prefix = 'rlc-test-'): string {
 }
 
 /** Fields that measure time, which two identical runs cannot share. */
-export const TIMING_FIELDS = ['wallSeconds', 'stepsPerSecond', 'collectSeconds', 'learnSeconds', 'iterationSeconds'];
+export const TIMING_FIELDS = ['wallSeconds', 'stepsPerSecond', 'collectSeconds', 'learnSeconds', 'advantageSeconds', 'iterationSeconds'];
 
 export function withoutTiming(row: MetricsRow): MetricsRow {
   const copy = { ...row };
