@@ -43,6 +43,8 @@ export const gaussianHead = defineBlock({
       chain: torso.chain && [...torso.chain, { layer, activation: 'linear' }],
       distribution: 'diagGaussian',
       actionSpace: space,
+      // Named for blocks that need σ itself (policy.kl, policy.snapshot), not found by elimination.
+      logStd,
       apply: mean,
       applyForActing: mean,
       logProb: (mu, actions) => dist.logProb(mu, logStd, actions),
