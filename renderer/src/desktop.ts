@@ -137,13 +137,6 @@ export async function initDesktop(): Promise<boolean> {
     // gallery shown at startup must not cover it.
     if (uiStore.get().dialog === 'gallery') openDialog(null);
   });
-  // The top bar's Open… would list the `rlc serve` workspace over HTTP, which the desktop app does
-  // not have: the native Open dialog (File → Open) stands in for it.
-  uiStore.subscribe(() => {
-    if (uiStore.get().dialog !== 'open') return;
-    openDialog(null);
-    void openCommand();
-  });
   // A run lives in the engine process: when that crashes the run is gone, and the restarted engine
   // does not know it. Without this the panel would show it running forever and refuse to start another.
   desktop.onEngineStatus((status) => {

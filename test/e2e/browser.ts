@@ -72,4 +72,7 @@ export async function openTemplate(page: Page, file: string): Promise<void> {
   await page.getByTestId(`template-${file}`).click();
   await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
   await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
+  // Templates open at a readable zoom from their left edge; these tests want every block in view.
+  await page.getByTestId('fit-view').click();
+  await page.waitForTimeout(400);
 }

@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { OpenDialogOptions, OpenDialogReturnValue, SaveDialogOptions, SaveDialogReturnValue } from 'electron';
 import { build } from 'esbuild';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
@@ -608,7 +608,9 @@ describe('the editor in the desktop shell (chromium, IPC + MessagePort)', () => 
     await expect.poll(() => shell.state(), { timeout: 10_000 }).toMatchObject({ dirty: false, path: target });
     expect(shell.window.title).toBe('PPO-clip · CartPole-v1 — RL Composer');
     expect(recoveryFiles()).toHaveLength(0);
-    expect(await page.getByTestId('doc-title').textContent()).toContain(target);
+    // The top bar shows the file name; its tooltip has the whole path.
+    expect(await page.getByTestId('doc-title').textContent()).toContain(basename(target));
+    expect(await page.getByTestId('doc-title').getAttribute('title')).toBe(target);
     await screenshot(page, 'desktop-07-saved');
   });
 
@@ -630,7 +632,9 @@ describe('the editor in the desktop shell (chromium, IPC + MessagePort)', () => 
     shell.showPath(given);
     await expect.poll(() => shell.state(), { timeout: 10_000 }).toMatchObject({ dirty: false, path: given, title: 'REINFORCE · CartPole-v1' });
     await expect.poll(() => page.getByTestId('node-returns').count(), { timeout: 10_000 }).toBe(1);
-    expect(await page.getByTestId('doc-title').textContent()).toContain(given);
+    // The top bar shows the file name; its tooltip has the whole path.
+    expect(await page.getByTestId('doc-title').textContent()).toContain(basename(given));
+    expect(await page.getByTestId('doc-title').getAttribute('title')).toBe(given);
     expect(shell.files.recent()).toEqual([given, ppo]);
     await validated();
     await screenshot(page, 'desktop-08-open-file');

@@ -5,6 +5,7 @@ import type { GraphNode } from '../../../engine/graph/schema.ts';
 import { categoryColor, formatValue, paramValue, portShape, type CatalogueEntry, type PortEntry } from '../catalogue.ts';
 import { runStore } from '../run.ts';
 import { useStore } from '../store.ts';
+import { refusalFor, wiringStore } from '../wiring.ts';
 
 export interface BlockData extends Record<string, unknown> {
   node: GraphNode;
@@ -26,17 +27,32 @@ function portName(port: PortEntry, side: 'in' | 'out'): string {
   return `${side === 'in' ? 'input' : 'output'} ${port.name} (${port.type})`;
 }
 
-function PortHandle({ port, side }: { port: PortEntry; side: 'in' | 'out' }) {
+/** Where a port stands in keyboard wiring: the one carried, one that would take it, one that would refuse it. */
+type WireState = 'idle' | 'carried' | 'candidate' | 'refused';
+
+function PortHandle({ nodeId, port, side, nodeSelected }: { nodeId: string; port: PortEntry; side: 'in' | 'out'; nodeSelected: boolean }) {
   const shape = portShape(port.type);
+  const wire = useStore(wiringStore, ({ carried }): WireState => {
+    if (!carried) return 'idle';
+    if (carried.node === nodeId && carried.port === port.name && carried.side === side) return 'carried';
+    const refusal = refusalFor(carried, { node: nodeId, port: port.name, side });
+    return refusal === undefined ? 'idle' : refusal === null ? 'candidate' : 'refused';
+  });
+  // Ports are tab stops only inside the selected block, and while a port is carried, where it
+  // could go: so Tab walks blocks, not every port of the graph.
+  const tabbable = nodeSelected || wire === 'carried' || wire === 'candidate';
   return (
     <Handle
       type={side === 'in' ? 'target' : 'source'}
       position={side === 'in' ? Position.Left : Position.Right}
       id={port.name}
-      className={`port port-${shape}${port.multi ? ' port-multi' : ''}`}
+      className={`port port-${shape}${port.multi ? ' port-multi' : ''}${wire === 'idle' ? '' : ` port-${wire}`}`}
       style={{ background: port.color, borderColor: port.color }}
       title={portTitle(port, side)}
+      role="button"
+      tabIndex={tabbable ? 0 : -1}
       aria-label={portName(port, side)}
+      aria-pressed={wire === 'carried'}
       data-port-type={port.type}
       data-testid={`port-${side}-${port.name}`}
     />
@@ -103,7 +119,7 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
                 <div className="port-cell in">
                   {input && (
                     <>
-                      <PortHandle port={input} side="in" />
+                      <PortHandle nodeId={id} port={input} side="in" nodeSelected={!!selected} />
                       <span className={`port-label${input.optional ? ' optional' : ''}`}>
                         {input.name}
                         {input.multi ? <span className="port-multi-mark" aria-hidden="true">⁺</span> : null}
@@ -116,7 +132,7 @@ function BlockNodeView({ id, data, selected }: NodeProps<BlockFlowNode>) {
                     <>
                       <LastValue nodeId={id} port={output.name} />
                       <span className="port-label">{output.name}</span>
-                      <PortHandle port={output} side="out" />
+                      <PortHandle nodeId={id} port={output} side="out" nodeSelected={!!selected} />
                     </>
                   )}
                 </div>

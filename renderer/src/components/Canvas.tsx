@@ -20,16 +20,17 @@ import {
   type NodeTypes,
   type OnDelete,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FocusEvent as ReactFocusEvent, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent } from 'react';
 import type { Problem } from '../../../engine/host/protocol.ts';
 import type { GraphEdge, GraphFile } from '../../../engine/graph/schema.ts';
 import { batchFieldsOf, catalogueStore, categoryColor, connectionRefusal, edgeKey, findPort, PORT_COLORS, type Catalogue, type ConnectionAttempt } from '../catalogue.ts';
 import { docStore } from '../doc.ts';
 import { addEdge, addNode, deleteElements, GRID, moveNodes } from '../graphOps.ts';
-import { layoutGraph } from '../layout.ts';
+import { layoutGraph, readableViewport } from '../layout.ts';
 import { useStore } from '../store.ts';
 import { setSelected, toast, uiStore } from '../ui.ts';
 import { validationStore } from '../validation.ts';
+import { attemptBetween, pickUp, portLabel, putDown, refusalFor, say, UNDO_KEY, wiringStore, type PortRef } from '../wiring.ts';
 import { BlockNode, type BlockFlowNode } from './BlockNode.tsx';
 import { DataEdge } from './DataEdge.tsx';
 import { QuickInsert } from './QuickInsert.tsx';
@@ -125,6 +126,23 @@ interface FieldPick {
   fields: string[];
   x: number;
   y: number;
+  /** The port a keyboard connection was made from: focus goes back there. */
+  returnFocus?: HTMLElement;
+}
+
+/** React Flow's screen-reader descriptions, extended with ports and keyboard wiring. */
+const ARIA_LABELS = {
+  'node.a11yDescription.default':
+    'Press Enter or Space to select a block; Tab then reaches its ports. On a port, Enter picks it up: Tab or the arrow keys move to a port it fits, Enter connects, Escape cancels. Arrow keys move a selected block; Delete removes it.',
+  'edge.a11yDescription.default': 'Press Enter or Space to select an edge; Delete then removes it, Escape cancels.',
+};
+
+const isHandle = (el: EventTarget | null): el is HTMLElement => el instanceof HTMLElement && el.classList.contains('react-flow__handle');
+
+function portOf(el: HTMLElement): PortRef | null {
+  const { nodeid, handleid } = el.dataset;
+  if (!nodeid || !handleid) return null;
+  return { node: nodeid, port: handleid, side: el.classList.contains('source') ? 'out' : 'in' };
 }
 
 function FieldPicker({ pick, onPick, onCancel }: { pick: FieldPick; onPick: (field: string) => void; onCancel: () => void }) {
@@ -197,7 +215,7 @@ export function Canvas() {
   useEffect(() => setNodes((prev) => syncNodes(prev, doc, catalogue, byNode, selectedSet)), [doc, catalogue, byNode, selectedSet]);
   useEffect(() => setEdges((prev) => syncEdges(prev, doc, catalogue, badEdges)), [doc, catalogue, badEdges]);
 
-  // A newly loaded document: show all of it once its nodes are measured.
+  // A newly loaded document: show it once its nodes are measured, readably (layout.ts readableViewport).
   const loadId = useStore(docStore, (s) => s.loadId);
   const nodesInitialized = useNodesInitialized();
   const pendingFit = useRef(true);
@@ -207,7 +225,8 @@ export function Canvas() {
   useEffect(() => {
     if (!pendingFit.current || !nodesInitialized || nodes.length !== doc.nodes.length) return;
     pendingFit.current = false;
-    void flow.fitView({ padding: 0.08, duration: 0, maxZoom: 1 });
+    const pane = wrapper.current?.getBoundingClientRect();
+    if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane), { duration: 0 });
   }, [nodesInitialized, nodes, doc.nodes.length, flow]);
 
   useEffect(() => {
@@ -252,10 +271,11 @@ export function Canvas() {
     [],
   );
 
-  const onConnect = useCallback((c: Connection) => {
+  /** Adds an accepted connection's edge; Batch → Tensor first asks for the field, at `anchor` (client coordinates). */
+  const connectPorts = useCallback((c: ConnectionAttempt, anchor: { x: number; y: number }, returnFocus?: HTMLElement): 'added' | 'picking' | 'failed' => {
     const cat = catalogueStore.get().catalogue;
     const current = docRef.current;
-    if (!cat || !c.sourceHandle || !c.targetHandle) return;
+    if (!cat || !c.sourceHandle || !c.targetHandle) return 'failed';
     const attempt = { source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle };
     const from = current.nodes.find((n) => n.id === c.source);
     const to = current.nodes.find((n) => n.id === c.target);
@@ -264,13 +284,16 @@ export function Canvas() {
     if (out?.type === 'Batch' && inp?.type === 'Tensor') {
       const fields = batchFieldsOf(current, c.source);
       const box = wrapper.current?.getBoundingClientRect();
-      const x = Math.min(pointer.current.x - (box?.left ?? 0), (box?.width ?? 800) - 260);
-      const y = Math.min(pointer.current.y - (box?.top ?? 0), (box?.height ?? 600) - 200);
-      setPick({ attempt, fields: fields.length ? fields : ['obs', 'act', 'rew', 'logp', 'value', 'adv', 'ret'], x: Math.max(8, x), y: Math.max(8, y) });
-      return;
+      const x = Math.min(anchor.x - (box?.left ?? 0), (box?.width ?? 800) - 260);
+      const y = Math.min(anchor.y - (box?.top ?? 0), (box?.height ?? 600) - 200);
+      setPick({ attempt, fields: fields.length ? fields : ['obs', 'act', 'rew', 'logp', 'value', 'adv', 'ret'], x: Math.max(8, x), y: Math.max(8, y), returnFocus });
+      return 'picking';
     }
     addEdge({ from: { node: c.source, port: c.sourceHandle }, to: { node: c.target, port: c.targetHandle } });
+    return 'added';
   }, []);
+
+  const onConnect = useCallback((c: Connection) => void connectPorts(c, pointer.current), [connectPorts]);
 
   const onConnectEnd = useCallback((_: MouseEvent | TouchEvent, state: FinalConnectionState) => {
     const cat = catalogueStore.get().catalogue;
@@ -363,6 +386,89 @@ export function Canvas() {
     };
   }, [openInsert]);
 
+  // Keyboard wiring. Capture phase, so that React Flow's node handler (Enter selects, arrows move)
+  // never sees keys meant for a port, and the window's Space-to-insert listener neither.
+  const onKeyDownCapture = useCallback(
+    (e: ReactKeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const { carried } = wiringStore.get();
+      const stop = () => {
+        e.preventDefault();
+        e.stopPropagation();
+      };
+      if (e.key === 'Escape' && carried) {
+        stop();
+        putDown(`Cancelled connecting ${portLabel(carried)}.`);
+        return;
+      }
+      const el = e.target;
+      if (!isHandle(el)) return;
+      const port = portOf(el);
+      if (!port) return;
+      if (e.key === 'Enter' || e.key === ' ') {
+        stop();
+        if (e.repeat) return;
+        if (!carried || carried.side === port.side) {
+          if (carried && carried.node === port.node && carried.port === port.port) putDown(`Cancelled connecting ${portLabel(port)}.`);
+          else pickUp(port, el.dataset.portType ?? '');
+          return;
+        }
+        const attempt = attemptBetween(carried, port);
+        const names = `${attempt.source}.${attempt.sourceHandle} → ${attempt.target}.${attempt.targetHandle}`;
+        const reason = refusalFor(carried, port);
+        if (reason) {
+          say(`Cannot connect ${names}: ${reason}`, true);
+          return;
+        }
+        const box = el.getBoundingClientRect();
+        const result = connectPorts(attempt, { x: box.right + 6, y: box.bottom + 6 }, el);
+        if (result === 'picking') putDown(`Choose the Batch field that ${names} takes.`);
+        else if (result === 'added') putDown(`Connected ${names}. ${UNDO_KEY} undoes it.`);
+        return;
+      }
+      if (carried && e.key.startsWith('Arrow')) {
+        // Arrows step through the ports the carried one fits (and back to it), in document order.
+        stop();
+        const ring = Array.from(wrapper.current?.querySelectorAll<HTMLElement>('.react-flow__handle') ?? []).filter(
+          (h) => h === el || h.classList.contains('port-candidate') || h.classList.contains('port-carried'),
+        );
+        const step = e.key === 'ArrowDown' || e.key === 'ArrowRight' ? 1 : -1;
+        ring[(ring.indexOf(el) + step + ring.length) % ring.length]?.focus();
+      }
+    },
+    [connectPorts],
+  );
+
+  // A port focused off-screen (Tab, arrows) is brought into view: the browser cannot scroll the pane.
+  const onFocusCapture = useCallback(
+    (e: ReactFocusEvent) => {
+      const el = e.target;
+      const box = wrapper.current?.getBoundingClientRect();
+      if (!isHandle(el) || !box) return;
+      const r = el.getBoundingClientRect();
+      const margin = 40;
+      if (r.left >= box.left + margin && r.right <= box.right - margin && r.top >= box.top + margin && r.bottom <= box.bottom - margin) return;
+      const p = flow.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
+      void flow.setCenter(p.x, p.y, { zoom: flow.getZoom(), duration: 200 });
+    },
+    [flow],
+  );
+
+  // The carried port's block is gone (undo, delete, another document): nothing is carried any more.
+  const wiring = useStore(wiringStore);
+  useEffect(() => {
+    const { carried } = wiringStore.get();
+    if (!carried) return;
+    if (!doc.nodes.some((n) => n.id === carried.node)) putDown();
+    else wiringStore.set((s) => ({ ...s })); // fresh state: the handles recompute where it fits
+  }, [doc]);
+  // Messages after the fact (connected, cancelled) fade; the ones guiding a connection stay.
+  useEffect(() => {
+    if (wiring.carried || !wiring.message) return;
+    const timer = setTimeout(() => wiringStore.get() === wiring && say(''), 6000);
+    return () => clearTimeout(timer);
+  }, [wiring]);
+
   const miniColor = useCallback((n: BlockFlowNode) => (n.data.entry ? categoryColor(n.data.entry.category) : '#c62828'), []);
 
   const autoLayout = useCallback(async () => {
@@ -370,7 +476,10 @@ export function Canvas() {
     try {
       const moves = await layoutGraph(docRef.current, sizes);
       moveNodes(moves);
-      setTimeout(() => void flow.fitView({ padding: 0.12, duration: 300, maxZoom: 1 }), 50);
+      setTimeout(() => {
+        const pane = wrapper.current?.getBoundingClientRect();
+        if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane), { duration: 300 });
+      }, 50);
     } catch (error) {
       toast(`Auto layout failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
     }
@@ -391,6 +500,8 @@ export function Canvas() {
         hovered.current = false;
       }}
       onDoubleClick={onCanvasDoubleClick}
+      onKeyDownCapture={onKeyDownCapture}
+      onFocusCapture={onFocusCapture}
     >
       <ReactFlow<BlockFlowNode, Edge>
         nodes={nodes}
@@ -409,6 +520,7 @@ export function Canvas() {
         onPaneClick={() => {
           setPick(null);
           setInsert(null);
+          if (wiringStore.get().carried) putDown();
         }}
         zoomOnDoubleClick={false}
         colorMode={theme}
@@ -421,6 +533,7 @@ export function Canvas() {
         defaultEdgeOptions={{ interactionWidth: 14 }}
         proOptions={{ hideAttribution: true }}
         aria-label="Graph canvas"
+        ariaLabelConfig={ARIA_LABELS}
       >
         <Background variant={BackgroundVariant.Dots} gap={GRID} size={1.2} />
         <MiniMap pannable zoomable nodeColor={miniColor} nodeStrokeWidth={2} ariaLabel="Mini map" style={{ width: 170, height: 110 }} />
@@ -440,6 +553,13 @@ export function Canvas() {
         )}
         <RefusalHint doc={doc} catalogue={catalogue} />
       </ReactFlow>
+      <div className="wire-status-region" role="status" data-testid="wire-status-region">
+        {wiring.message && (
+          <div className={`wire-status${wiring.refused ? ' refused' : wiring.carried ? ' carrying' : ''}`} data-testid="wire-status">
+            {wiring.message}
+          </div>
+        )}
+      </div>
       {insert && <QuickInsert x={insert.x} y={insert.y} onInsert={onInsert} onClose={() => setInsert(null)} />}
       {pick && (
         <FieldPicker
@@ -448,8 +568,18 @@ export function Canvas() {
             const a = pick.attempt;
             addEdge({ from: { node: a.source, port: a.sourceHandle!, field }, to: { node: a.target, port: a.targetHandle! } });
             setPick(null);
+            if (pick.returnFocus) {
+              say(`Connected ${a.source}.${a.sourceHandle}[${field}] → ${a.target}.${a.targetHandle}. ${UNDO_KEY} undoes it.`);
+              pick.returnFocus.focus();
+            }
           }}
-          onCancel={() => setPick(null)}
+          onCancel={() => {
+            setPick(null);
+            if (pick.returnFocus) {
+              say('Cancelled: no field chosen, no edge made.');
+              pick.returnFocus.focus();
+            }
+          }}
         />
       )}
     </div>

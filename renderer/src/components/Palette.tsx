@@ -19,6 +19,8 @@ export function Palette() {
   const catalogue = useStore(catalogueStore, (s) => s.catalogue);
   const error = useStore(catalogueStore, (s) => s.error);
   const [query, setQuery] = useState('');
+  /** Said by the live region after a block is added (the block is selected, focus stays here). */
+  const [added, setAdded] = useState('');
   const flow = useReactFlow();
 
   const groups = useMemo(() => {
@@ -34,7 +36,8 @@ export function Palette() {
     const pane = document.querySelector('.canvas')?.getBoundingClientRect();
     const centre = pane ? { x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 } : { x: innerWidth / 2, y: innerHeight / 2 };
     const p = flow.screenToFlowPosition(centre);
-    addNode(type, { x: p.x - 90, y: p.y - 40 }, true);
+    const id = addNode(type, { x: p.x - 90, y: p.y - 40 }, true);
+    setAdded(`Added block ${id} (${catalogue?.byType.get(type)?.title ?? type}).`);
   };
 
   return (
@@ -52,6 +55,9 @@ export function Palette() {
         }}
         data-testid="palette-search"
       />
+      <div className="sr-only" role="status" data-testid="palette-status">
+        {added}
+      </div>
       <div className="palette-list">
         {error && <div className="muted">Cannot load the catalogue: {error}</div>}
         {!catalogue && !error && <div className="muted">Loading blocks…</div>}
@@ -66,7 +72,7 @@ export function Palette() {
                 className="palette-item"
                 draggable
                 data-testid={`palette-${entry.type}`}
-                title={`${entry.type} — ${entry.doc.summary}\n\nDrag onto the canvas, or click to add it at the centre.`}
+                title={`${entry.type} — ${entry.doc.summary}\n\nDrag onto the canvas, or click (Enter) to add it at the centre.`}
                 aria-label={`Add ${entry.title} (${entry.type})`}
                 style={{ ['--cat' as string]: categoryColor(entry.category) }}
                 onDragStart={(e) => {

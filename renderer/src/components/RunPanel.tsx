@@ -1,3 +1,4 @@
+import { useRef, type KeyboardEvent } from 'react';
 import { isConnected } from '../connection.ts';
 import { connectionStore } from '../connection.ts';
 import { docStore } from '../doc.ts';
@@ -33,7 +34,7 @@ function RunControls() {
   };
   return (
     <div className="run-controls">
-      <div className="run-buttons" role="toolbar" aria-label="Run controls">
+      <div className="run-buttons" role="group" aria-label="Run controls">
         <button type="button" className="primary" data-testid="run-start" disabled={!connected || active || run.busy || !isConnected()} onClick={start} title="Train the current graph (the run folder goes into the workspace's runs/)">
           ▶ Start
         </button>
@@ -114,29 +115,61 @@ function Summary({ summary }: { summary: Record<string, unknown> }) {
   );
 }
 
+type BottomTab = 'problems' | 'log' | 'runs';
+const TABS: BottomTab[] = ['problems', 'log', 'runs'];
+const tabId = (t: BottomTab) => `bottom-tab-${t}`;
+const panelId = (t: BottomTab) => `bottom-panel-${t}`;
+
 export function ProblemsPanel() {
   const { problems, valid, pending } = useStore(validationStore);
   const logs = useStore(runStore, (s) => s.logs);
   const tab = useStore(uiStore, (s) => s.bottomTab);
-  const setTab = (t: 'problems' | 'log' | 'runs') => uiStore.set((s) => ({ ...s, bottomTab: t }));
+  const setTab = (t: BottomTab) => uiStore.set((s) => ({ ...s, bottomTab: t }));
+  const tabRefs = useRef(new Map<BottomTab, HTMLButtonElement>());
+  // WAI-ARIA tabs: one tab stop (the selected tab); arrow keys, Home and End move between tabs.
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = TABS.indexOf(tab);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    const t = TABS[(next + TABS.length) % TABS.length];
+    setTab(t);
+    tabRefs.current.get(t)?.focus();
+  };
+  const tabProps = (t: BottomTab) => ({
+    type: 'button' as const,
+    role: 'tab',
+    id: tabId(t),
+    'aria-selected': tab === t,
+    'aria-controls': panelId(t),
+    tabIndex: tab === t ? 0 : -1,
+    className: tab === t ? 'active' : '',
+    onClick: () => setTab(t),
+    ref: (el: HTMLButtonElement | null) => {
+      if (el) tabRefs.current.set(t, el);
+      else tabRefs.current.delete(t);
+    },
+  });
   return (
     <div className="side-panel">
-      <div className="tabs" role="tablist" aria-label="Problems and log">
-        <button type="button" role="tab" aria-selected={tab === 'problems'} className={tab === 'problems' ? 'active' : ''} onClick={() => setTab('problems')}>
-          Problems {problems.length > 0 ? <span className="count error">{problems.length}</span> : valid ? <span className="count ok">✓</span> : null}
-        </button>
-        <button type="button" role="tab" aria-selected={tab === 'log'} className={tab === 'log' ? 'active' : ''} onClick={() => setTab('log')}>
-          Log {logs.length > 0 ? <span className="count">{logs.length}</span> : null}
-        </button>
-        <button type="button" role="tab" aria-selected={tab === 'runs'} className={tab === 'runs' ? 'active' : ''} onClick={() => setTab('runs')} data-testid="tab-runs" title="Past runs of the workspace; compare their return curves">
-          Runs
-        </button>
+      <div className="tabs">
+        <div role="tablist" aria-label="Problems, log and runs" onKeyDown={onTabKey}>
+          <button {...tabProps('problems')} data-testid="tab-problems">
+            Problems {problems.length > 0 ? <span className="count error">{problems.length}</span> : valid ? <span className="count ok" role="img" aria-label="no problems">✓</span> : null}
+          </button>
+          <button {...tabProps('log')} data-testid="tab-log">
+            Log {logs.length > 0 ? <span className="count">{logs.length}</span> : null}
+          </button>
+          <button {...tabProps('runs')} data-testid="tab-runs" title="Past runs of the workspace; compare their return curves">
+            Runs
+          </button>
+        </div>
         {pending && <span className="muted small checking">checking…</span>}
       </div>
       {tab === 'runs' ? (
-        <RunsList />
+        <RunsList id={panelId('runs')} labelledBy={tabId('runs')} />
       ) : tab === 'problems' ? (
-        <div className="problems" data-testid="problems" role="tabpanel" aria-label="Problems">
+        <div className="problems" data-testid="problems" role="tabpanel" id={panelId('problems')} aria-labelledby={tabId('problems')}>
           {problems.length === 0 ? (
             <div className="muted small">{valid === null ? 'Not checked yet.' : 'No problems: the graph compiles.'}</div>
           ) : (
@@ -158,7 +191,7 @@ export function ProblemsPanel() {
           )}
         </div>
       ) : (
-        <div className="log" role="tabpanel" aria-label="Log" data-testid="run-log">
+        <div className="log" role="tabpanel" id={panelId('log')} aria-labelledby={tabId('log')} data-testid="run-log">
           {logs.length === 0 ? (
             <div className="muted small">Engine and block messages of the run appear here.</div>
           ) : (

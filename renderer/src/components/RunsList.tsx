@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import type { RunListing } from '../../../engine/host/protocol.ts';
-import { api, encodePath } from '../api.ts';
+import { call, connectionStore } from '../connection.ts';
 import { formatValue } from '../catalogue.ts';
 import { runStore, topState } from '../run.ts';
 import { useStore } from '../store.ts';
@@ -86,7 +86,8 @@ function OverlayChart({ names, curves }: { names: string[]; curves: CurveRow[][]
   );
 }
 
-export function RunsList() {
+/** The Runs tab's panel; `id`/`labelledBy` tie it to its tab. */
+export function RunsList({ id, labelledBy }: { id?: string; labelledBy?: string }) {
   const [runs, setRuns] = useState<RunListing[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [checked, setChecked] = useState<string[]>([]);
@@ -94,16 +95,19 @@ export function RunsList() {
   const top = useStore(runStore, (s) => topState(s.state));
   const runName = useStore(runStore, (s) => s.info?.name);
 
+  // Over the engine connection (not HTTP), so the desktop app's engine process answers the same way.
+  const connected = useStore(connectionStore, (s) => s.kind === 'connected');
   const refresh = useCallback(() => {
-    api<RunListing[]>('/api/runs').then(
-      (list) => {
+    if (!connected) return;
+    call({ type: 'runs.history' }, 'runs.history').then(
+      ({ runs: list }) => {
         setRuns(list);
         setError(null);
         setChecked((c) => c.filter((name) => list.some((r) => r.name === name)));
       },
       (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
     );
-  }, []);
+  }, [connected]);
 
   // On opening, and whenever a run starts or ends (finished, stopped or failed).
   useEffect(refresh, [refresh, top === 'done' || top === 'failed', runName]);
@@ -111,7 +115,7 @@ export function RunsList() {
   useEffect(() => {
     if (checked.length < 2) return setCurves(null);
     let cancelled = false;
-    Promise.all(checked.map((name) => api<CurveRow[]>(`/api/runs/${encodePath(name)}/metrics`))).then(
+    Promise.all(checked.map((name) => call({ type: 'runs.curve', name }, 'runs.curve').then((reply) => reply.rows as CurveRow[]))).then(
       (rows) => {
         if (!cancelled) setCurves({ names: checked, curves: rows });
       },
@@ -125,7 +129,7 @@ export function RunsList() {
   const toggle = (name: string) => setChecked((c) => (c.includes(name) ? c.filter((n) => n !== name) : [...c, name]));
 
   return (
-    <div className="runs" role="tabpanel" aria-label="Runs">
+    <div className="runs" role="tabpanel" id={id} aria-labelledby={labelledBy} aria-label={labelledBy ? undefined : 'Runs'}>
       <div className="runs-list" data-testid="runs-list">
         {error && <div className="run-error small">{error}</div>}
         {runs === null ? (
@@ -136,7 +140,9 @@ export function RunsList() {
           <table>
             <thead>
               <tr>
-                <th />
+                <th>
+                  <span className="sr-only">compare</span>
+                </th>
                 <th>run</th>
                 <th title="environment steps">steps</th>
                 <th title="mean return of the last 20 episodes">ret20</th>

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { docStore, isDirty, redo, undo } from '../doc.ts';
-import { confirmDiscard, exportFile, importFile, newDocument, save, saveAs } from '../files.ts';
+import { confirmDiscard, exportFile, importDesktop, importFile, newDocument, openCommand, save, saveAs } from '../files.ts';
+import { desktop } from '../host.ts';
 import { useStore } from '../store.ts';
 import { openDialog, setTheme, uiStore } from '../ui.ts';
 
@@ -25,7 +26,7 @@ export function TopBar() {
         <button type="button" onClick={() => openDialog('gallery')} data-testid="file-templates">
           Templates…
         </button>
-        <button type="button" onClick={() => openDialog('open')} data-testid="file-open">
+        <button type="button" onClick={() => void openCommand()} data-testid="file-open">
           Open…
         </button>
         <button type="button" onClick={() => void save()} data-testid="file-save" title={`Save (${mod}S)`}>
@@ -35,7 +36,7 @@ export function TopBar() {
           Save as…
         </button>
         <span className="sep" aria-hidden="true" />
-        <button type="button" onClick={() => importer.current?.click()} data-testid="file-import" title="Import a .rlgraph.json from this computer">
+        <button type="button" onClick={() => (desktop ? void importDesktop() : importer.current?.click())} data-testid="file-import" title="Import a .rlgraph.json from this computer">
           Import
         </button>
         <input
@@ -50,7 +51,7 @@ export function TopBar() {
             e.target.value = '';
           }}
         />
-        <button type="button" onClick={exportFile} data-testid="file-export" title="Download the graph as .rlgraph.json">
+        <button type="button" onClick={exportFile} data-testid="file-export" title={desktop ? 'Save a copy of the graph elsewhere (the document keeps its file)' : 'Download the graph as .rlgraph.json'}>
           Export
         </button>
         <span className="sep" aria-hidden="true" />
@@ -64,11 +65,12 @@ export function TopBar() {
       <div className="doc-title" data-testid="doc-title" title={origin}>
         <span className="doc-name">{name}</span>
         {dirty && (
-          <span className="dirty" data-testid="dirty" title="Unsaved changes" aria-label="unsaved changes">
+          <span className="dirty" data-testid="dirty" title="Unsaved changes" role="img" aria-label="unsaved changes">
             ●
           </span>
         )}
-        <span className="muted small doc-origin">{origin}</span>
+        {/* Only the file name: a full desktop path would squeeze the document name (the tooltip has it all). */}
+        <span className="muted small doc-origin">{origin.split(/[\\/]/).pop()}</span>
       </div>
       <button type="button" className="theme-toggle" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`} data-testid="theme-toggle">
         {theme === 'dark' ? '☀ Light' : '☾ Dark'}
