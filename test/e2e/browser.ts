@@ -1,8 +1,8 @@
 /** Headless Debian Chromium for the editor's end-to-end tests, and an `rlc serve` to point it at. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { type RunningServer, startServer } from '../../engine/host/server.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
@@ -28,6 +28,39 @@ export async function startUiServer(): Promise<{ server: RunningServer; workspac
     templatesDir: join(ROOT, 'templates'),
   });
   return { server, workspace };
+}
+
+export interface PageFixture {
+  browser: Browser;
+  server: RunningServer;
+  workspace: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * One `rlc serve` and one browser per test file, a fresh 1440×900 page per test. `bind` gets the
+ * fixture each time a part of it is made (the file keeps its own `page`, `server`, … variables).
+ */
+export function pagePerTest(bind: (fixture: PageFixture) => void): void {
+  const fixture = {} as PageFixture;
+  beforeAll(async () => {
+    ({ server: fixture.server, workspace: fixture.workspace } = await startUiServer());
+    fixture.browser = await launchBrowser();
+    bind(fixture);
+  }, 60_000);
+  beforeEach(async () => {
+    fixture.context = await fixture.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    fixture.page = await fixture.context.newPage();
+    bind(fixture);
+  });
+  afterEach(async () => {
+    await fixture.context?.close();
+  });
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.close();
+  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

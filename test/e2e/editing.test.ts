@@ -6,18 +6,16 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../engine/host/server.ts';
 import { parseGraph } from '../../engine/graph/io.ts';
-import { launchBrowser, screenshot, startUiServer, emptyCanvasSpot, openTemplate } from './browser.ts';
+import { emptyCanvasSpot, openTemplate, pagePerTest, screenshot } from './browser.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
-let browser: Browser;
 let server: RunningServer;
 let workspace: string;
-let context: BrowserContext;
 let page: Page;
 
 const edgeCount = () => page.locator('.react-flow__edge').count();
@@ -43,24 +41,7 @@ async function dragTo(from: { x: number; y: number }, to: { x: number; y: number
 }
 
 
-beforeAll(async () => {
-  ({ server, workspace } = await startUiServer());
-  browser = await launchBrowser();
-}, 60_000);
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+pagePerTest((f) => ({ server, workspace, page } = f));
 
 describe('editing in chromium', () => {
   it('drags a block from the palette onto the canvas and wires it with the mouse', async () => {

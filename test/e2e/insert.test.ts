@@ -3,16 +3,14 @@
  * over the canvas), type, pick with the keyboard, and the block lands there, selected, as one undo step.
  * Screenshots land in test-results/screenshots/insert-*.png.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../engine/host/server.ts';
-import { launchBrowser, screenshot, startUiServer, emptyCanvasSpot, openTemplate } from './browser.ts';
+import { emptyCanvasSpot, openTemplate, pagePerTest, screenshot } from './browser.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
-let browser: Browser;
 let server: RunningServer;
-let context: BrowserContext;
 let page: Page;
 
 const nodeIds = () =>
@@ -22,24 +20,7 @@ const nodeIds = () =>
 
 
 
-beforeAll(async () => {
-  ({ server } = await startUiServer());
-  browser = await launchBrowser();
-}, 60_000);
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+pagePerTest((f) => ({ server, page } = f));
 
 describe('quick insert in chromium', () => {
   it('double-click or "/" opens a search box that inserts a block at that spot', async () => {

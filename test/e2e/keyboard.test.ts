@@ -7,18 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { parseGraph } from '../../engine/graph/io.ts';
 import type { RunningServer } from '../../engine/host/server.ts';
-import { launchBrowser, openTemplate, screenshot, startUiServer } from './browser.ts';
+import { openTemplate, pagePerTest, screenshot } from './browser.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
-let browser: Browser;
 let server: RunningServer;
 let workspace: string;
-let context: BrowserContext;
 let page: Page;
 
 /** What has the focus: its test id, accessible label, classes, and the graph node it sits in. */
@@ -77,24 +75,7 @@ async function focusPort(node: string, side: 'in' | 'out', port: string): Promis
   await pressUntil(onPort(node, side, port), `port ${node}.${port}`);
 }
 
-beforeAll(async () => {
-  ({ server, workspace } = await startUiServer());
-  browser = await launchBrowser();
-}, 60_000);
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-});
-
-afterEach(async () => {
-  await context?.close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+pagePerTest((f) => ({ server, workspace, page } = f));
 
 describe('keyboard editing in chromium', () => {
   it('inserts a block and wires it with the keyboard alone; refuses a wrong type with its reason; undoes', async () => {
