@@ -16,6 +16,7 @@ import { registerIpcHandlers } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { filesFromSecondInstance, graphPathsFromArgv, OpenFileQueue, secondInstanceData } from './open-files.ts';
 import { RecoveryStore } from './recovery.ts';
+import { desktopServices } from './services.ts';
 import { handleSquirrelEvent } from './squirrel.ts';
 import {
   addCspToResponses,
@@ -188,33 +189,15 @@ function start(): void {
     ipcMain,
     isTrustedFrame: (frame) => isTrustedSender(frame, devServerUrl),
     windowFor: (sender) => windows.fromContents(sender),
-    services: {
+    services: desktopServices<BrowserWindow>({
       info: () => ({ platform: process.platform, appVersion: app.getVersion(), electronVersion: process.versions.electron, workspace }),
-      listTemplates: () => files.listTemplates(),
-      readTemplate: (file) => files.readTemplate(file),
-      openDialog: (window) => files.openDialog(window),
-      readFile: (path) => files.read(path),
-      save: async (window, request) => {
-        const saved = await files.save(window, request);
-        if (saved) recovery.clear(windows.keyOf(window));
-        return saved;
-      },
-      exportCopy: (window, text) => files.exportCopy(window, text, windows.state(window)?.title || undefined),
-      importDialog: (window) => files.importDialog(window),
-      recent: () => files.recent(),
-      documentState: (window, state) => windows.setDocumentState(window, state),
-      autosave: (window, text) => {
-        const state = windows.state(window);
-        // A clean document needs no recovery (and its file would outlive the reason for it).
-        if (state === null || state.dirty) recovery.autosave(windows.keyOf(window), text, state?.path ?? null);
-      },
-      recoveryPending: (window) => recovery.claim(windows.keyOf(window)),
-      recoveryDiscard: (window) => recovery.discard(windows.keyOf(window)),
+      files,
+      recovery,
+      windows,
       restartEngine: () => link.restart(),
       connectEngine: (window) => void link.connect(window.webContents),
-      closeReply: (window, saved) => windows.closeReply(window, saved),
       nativeEdit: (window, action) => window.webContents[action](),
-    },
+    }),
   });
 
   showPath = (path) => {

@@ -26,6 +26,7 @@ import WebSocket from 'ws';
 import type { DesktopApi, DocumentState, MenuCommand, SaveRequest } from '../../electron/desktop-api.ts';
 import { IPC } from '../../electron/desktop-api.ts';
 import { EngineLink } from '../../electron/engine-link.ts';
+import { desktopServices } from '../../electron/services.ts';
 import { GraphFiles } from '../../electron/files.ts';
 import { type IpcEventLike, type IpcMainLike, registerIpcHandlers } from '../../electron/ipc.ts';
 import type { createDesktopApi, PostToPage, RendererIpc } from '../../electron/preload-api.ts';
@@ -333,38 +334,28 @@ class DesktopShell {
     const windows = this.windows;
     const recovery = this.recovery;
     const files = this.files;
-    // As electron/main.ts's services.
+    // The same services as electron/main.ts (the test also records what the page asked to save).
     registerIpcHandlers<FakeBrowserWindow>({
       ipcMain,
       isTrustedFrame: (frame) => isTrustedSender(frame, `http://127.0.0.1:${engines.port}/`),
       windowFor: (sender) => windows.fromContents(sender),
-      services: {
-        info: () => ({ platform: 'linux', appVersion: '0.1.0', electronVersion: '45.5.0', workspace: engines.workspace }),
-        listTemplates: () => files.listTemplates(),
-        readTemplate: (file) => files.readTemplate(file),
-        openDialog: (window) => files.openDialog(window),
-        readFile: (path) => files.read(path),
-        save: async (window, request) => {
+      services: ((services) => ({
+        ...services,
+        save: (window: FakeBrowserWindow, request: SaveRequest) => {
           this.saves.push(request);
-          const saved = await files.save(window, request);
-          if (saved) recovery.clear(windows.keyOf(window));
-          return saved;
+          return services.save(window, request);
         },
-        exportCopy: (window, text) => files.exportCopy(window, text, windows.state(window)?.title || undefined),
-        importDialog: (window) => files.importDialog(window),
-        recent: () => files.recent(),
-        documentState: (window, state) => windows.setDocumentState(window, state),
-        autosave: (window, text) => {
-          const state = windows.state(window);
-          if (state === null || state.dirty) recovery.autosave(windows.keyOf(window), text, state?.path ?? null);
-        },
-        recoveryPending: (window) => recovery.claim(windows.keyOf(window)),
-        recoveryDiscard: (window) => recovery.discard(windows.keyOf(window)),
-        restartEngine: () => this.link.restart(),
-        connectEngine: (window) => void this.link.connect(window.webContents),
-        closeReply: (window, saved) => windows.closeReply(window, saved),
-        nativeEdit: (window, action) => window.webContents[action](),
-      },
+      }))(
+        desktopServices<FakeBrowserWindow>({
+          info: () => ({ platform: 'linux', appVersion: '0.1.0', electronVersion: '45.5.0', workspace: engines.workspace }),
+          files,
+          recovery,
+          windows,
+          restartEngine: () => this.link.restart(),
+          connectEngine: (window) => void this.link.connect(window.webContents),
+          nativeEdit: (window, action) => window.webContents[action](),
+        }),
+      ),
     });
   }
 
