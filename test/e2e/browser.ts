@@ -1,8 +1,11 @@
-/** Headless Debian Chromium for the editor's end-to-end tests, and an `rlc serve` to point it at. */
+/**
+ * Headless Debian Chromium for the editor's end-to-end tests, and an `rlc serve` to point it at.
+ * No vitest here: the UI benchmark (bench/part-ui.ts) imports this outside vitest; helpers that
+ * assert or register hooks are in fixture.ts.
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { type RunningServer, startServer } from '../../engine/host/server.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
@@ -28,39 +31,6 @@ export async function startUiServer(): Promise<{ server: RunningServer; workspac
     templatesDir: join(ROOT, 'templates'),
   });
   return { server, workspace };
-}
-
-export interface PageFixture {
-  browser: Browser;
-  server: RunningServer;
-  workspace: string;
-  context: BrowserContext;
-  page: Page;
-}
-
-/**
- * One `rlc serve` and one browser per test file, a fresh 1440×900 page per test. `bind` gets the
- * fixture each time a part of it is made (the file keeps its own `page`, `server`, … variables).
- */
-export function pagePerTest(bind: (fixture: PageFixture) => void): void {
-  const fixture = {} as PageFixture;
-  beforeAll(async () => {
-    ({ server: fixture.server, workspace: fixture.workspace } = await startUiServer());
-    fixture.browser = await launchBrowser();
-    bind(fixture);
-  }, 60_000);
-  beforeEach(async () => {
-    fixture.context = await fixture.browser.newContext({ viewport: { width: 1440, height: 900 } });
-    fixture.page = await fixture.context.newPage();
-    bind(fixture);
-  });
-  afterEach(async () => {
-    await fixture.context?.close();
-  });
-  afterAll(async () => {
-    await fixture.browser?.close();
-    await fixture.server?.close();
-  });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
@@ -96,16 +66,4 @@ export async function emptyCanvasSpot(page: Page): Promise<{ x: number; y: numbe
   });
   if (!spot) throw new Error('no empty spot on the canvas');
   return spot;
-}
-
-/** Opens a template from the gallery that shows on a fresh page, and waits for its blocks. */
-export async function openTemplate(page: Page, file: string): Promise<void> {
-  // The gallery opens by itself on a fresh page (once the template list has loaded).
-  await expect.poll(() => page.getByTestId(`template-${file}`).count(), { timeout: 10_000 }).toBe(1);
-  await page.getByTestId(`template-${file}`).click();
-  await expect.poll(() => page.getByTestId('node-env').count()).toBe(1);
-  await expect.poll(() => page.getByTestId('node-adam').count()).toBe(1);
-  // Templates open at a readable zoom from their left edge; these tests want every block in view.
-  await page.getByTestId('fit-view').click();
-  await page.waitForTimeout(400);
 }

@@ -38,7 +38,8 @@ import { type EngineChild, EngineProcess, type HostCommand } from '../../engine/
 import { type RunningServer, startServer } from '../../engine/host/server.ts';
 import { FakeBrowserWindow, FakePort } from '../fake-electron.ts';
 import { ROOT, tempDir } from '../helpers.ts';
-import { launchBrowser, openTemplate, screenshot, startUiServer } from './browser.ts';
+import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+import { openTemplate } from './fixture.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 const REINFORCE = 'reinforce.cartpole.rlgraph.json';

@@ -10,7 +10,8 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../engine/host/server.ts';
 import { parseGraph } from '../../engine/graph/io.ts';
-import { emptyCanvasSpot, openTemplate, pagePerTest, screenshot } from './browser.ts';
+import { emptyCanvasSpot, screenshot } from './browser.ts';
+import { openTemplate, pagePerTest } from './fixture.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 

@@ -11,7 +11,8 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { parseGraph } from '../../engine/graph/io.ts';
 import type { RunningServer } from '../../engine/host/server.ts';
-import { openTemplate, pagePerTest, screenshot } from './browser.ts';
+import { screenshot } from './browser.ts';
+import { openTemplate, pagePerTest } from './fixture.ts';
 
 const PPO = 'ppo-clip.cartpole.rlgraph.json';
 
