@@ -100,3 +100,117 @@ export const diagGaussian = {
     }
   },
 };
+
+/** A per-dimension constant: one number for every action dimension, or one per dimension. */
+export type PerDim = number | ArrayLike<number>;
+
+function perDimTensor(value: PerDim): Tensor | number {
+  return typeof value === 'number' ? value : tf.tensor1d(Array.from(value), 'float32');
+}
+
+function perDimAt(value: PerDim, j: number): number {
+  return typeof value === 'number' ? value : value[j]!;
+}
+
+/** Σ_j log scale_j over k dimensions: the constant part of the tanh correction. */
+function sumLogScale(scale: PerDim, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.log(perDimAt(scale, j));
+  return s;
+}
+
+/**
+ * log(1 − tanh²u) = 2(log 2 − u − softplus(−2u)), elementwise. The naive form underflows: in
+ * float32 1 − tanh²(u) is exactly 0 from |u| ≈ 9, so log gives −∞ (or the +1e-6 clamp's −13.8),
+ * while this form stays exact and differentiable for any u (derivative −2 tanh u).
+ */
+export function logOneMinusTanhSquared(u: Tensor): Tensor {
+  return tf.mul(2, tf.sub(tf.sub(Math.LN2, u), tf.softplus(tf.mul(-2, u))));
+}
+
+/** Host float64 twin of `logOneMinusTanhSquared` (stable softplus: max(x,0) + log1p(e^−|x|)). */
+function logOneMinusTanhSquaredHost(u: number): number {
+  const x = -2 * u;
+  const softplus = Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+  return 2 * (Math.LN2 - u - softplus);
+}
+
+/**
+ * Tanh-squashed diagonal Gaussian (SAC's policy): u = μ + σ·ε, a = tanh(u)·scale + bias, with
+ * scale = (high − low)/2 and bias = (high + low)/2 mapping (−1, 1) onto the action box.
+ *
+ *   log π(a|s) = log N(u; μ, σ) − Σ_j log(scale_j · (1 − tanh²(u_j)))
+ *
+ * (change of variables; the Jacobian of a ↦ u is diagonal). Tensor shapes: mean [B, k]; logStd
+ * [B, k] (state-dependent, SAC) or [k] (state-free); ε, u and a [B, k]; results [B].
+ */
+export const squashedGaussian = {
+  /**
+   * Reparameterised sample: differentiable in mean and logStd through u, as SAC's policy loss
+   * E[α log π(a|s) − Q(s, a)] needs. ε (standard normal, [B, k]) comes from the caller so that it
+   * is drawn by the run's seeded host `Rng`, not tf's global random state.
+   */
+  sample(mean: Tensor, logStd: Tensor, eps: Tensor, scale: PerDim = 1, bias: PerDim = 0): { action: Tensor; logProb: Tensor; preTanh: Tensor } {
+    const k = mean.shape[mean.rank - 1]!;
+    const e = eps.shape.join() === mean.shape.join() ? eps : tf.reshape(eps, mean.shape);
+    const preTanh = tf.add(mean, tf.mul(tf.exp(logStd), e));
+    const action = tf.add(tf.mul(tf.tanh(preTanh), perDimTensor(scale)), perDimTensor(bias));
+    // (u − μ)/σ is ε by construction: use ε itself (exact, and one division fewer).
+    const logNormal = tf.sub(tf.mul(-0.5, tf.sum(tf.square(e), -1)), tf.add(tf.sum(logStd, -1), 0.5 * k * LOG_2PI));
+    const logProb = tf.sub(logNormal, tf.add(tf.sum(logOneMinusTanhSquared(preTanh), -1), sumLogScale(scale, k)));
+    return { action, logProb, preTanh };
+  },
+
+  /** log π from the pre-tanh value u (exact; prefer it whenever u is at hand) → [B]. */
+  logProbPreTanh(mean: Tensor, logStd: Tensor, preTanh: Tensor, scale: PerDim = 1): Tensor {
+    const k = mean.shape[mean.rank - 1]!;
+    const u = preTanh.shape.join() === mean.shape.join() ? preTanh : tf.reshape(preTanh, mean.shape);
+    const z = tf.div(tf.sub(u, mean), tf.exp(logStd));
+    const logNormal = tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), -1)), tf.add(tf.sum(logStd, -1), 0.5 * k * LOG_2PI));
+    return tf.sub(logNormal, tf.add(tf.sum(logOneMinusTanhSquared(u), -1), sumLogScale(scale, k)));
+  },
+
+  /**
+   * log π of given actions (e.g. replayed ones): u = atanh((a − bias)/scale). The ratio is clipped
+   * to ±(1 − 1e-6) because float32 actions on the bound have no finite pre-image; such actions get
+   * a large but finite log-density instead of NaN.
+   */
+  logProb(mean: Tensor, logStd: Tensor, actions: Tensor, scale: PerDim = 1, bias: PerDim = 0): Tensor {
+    const a = actions.shape.join() === mean.shape.join() ? actions : tf.reshape(actions, mean.shape);
+    const unit = tf.clipByValue(tf.div(tf.sub(a, perDimTensor(bias)), perDimTensor(scale)), -1 + 1e-6, 1 - 1e-6);
+    return squashedGaussian.logProbPreTanh(mean, logStd, tf.atanh(unit), scale);
+  },
+
+  /**
+   * Acting on the host: n rows of k dimensions, row-major. logStd holds k numbers (state-free) or
+   * n × k (state-dependent). Deterministic acting takes u = μ (a = tanh(μ)·scale + bias, SAC's
+   * evaluation action). log π is computed in float64 from u.
+   */
+  actHost(
+    mean: Float32Array,
+    logStd: Float32Array,
+    n: number,
+    k: number,
+    rng: Rng,
+    deterministic: boolean,
+    scale: PerDim,
+    bias: PerDim,
+    actions: Float32Array,
+    logp: Float32Array,
+  ): void {
+    const perState = logStd.length === n * k;
+    if (!perState && logStd.length !== k) throw new Error(`squashedGaussian: logStd has ${logStd.length} numbers, expected ${k} or ${n * k}`);
+    const logScale = sumLogScale(scale, k);
+    for (let i = 0; i < n; i++) {
+      let total = -0.5 * k * LOG_2PI - logScale;
+      for (let j = 0; j < k; j++) {
+        const ls = logStd[perState ? i * k + j : j]!;
+        const eps = deterministic ? 0 : rng.normal();
+        const u = mean[i * k + j]! + Math.exp(ls) * eps;
+        actions[i * k + j] = Math.tanh(u) * perDimAt(scale, j) + perDimAt(bias, j);
+        total += -0.5 * eps * eps - ls - logOneMinusTanhSquaredHost(u);
+      }
+      logp[i] = total;
+    }
+  },
+};
