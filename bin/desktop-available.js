@@ -55,7 +55,7 @@ export function desktopAvailability(options = {}) {
     return {
       ok: false,
       reason:
-        'the Electron binary is not installed: node_modules/electron/path.txt is missing, as after an install with ELECTRON_SKIP_BINARY_DOWNLOAD or offline',
+        'the Electron binary is not installed (Electron 45 fetches it on demand: run `npx install-electron`; node_modules/electron/path.txt is missing)',
     };
   } else {
     electron = join(electronDir, 'dist', relativeBinary);
