@@ -3,30 +3,18 @@
  * animates the frames the engine streams, and "Play episode" plays one episode of the current
  * policy and shows its return. Screenshots land in test-results/screenshots/.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../engine/host/server.ts';
-import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from './browser.ts';
+import { pageForFile } from './fixture.ts';
 
-let browser: Browser;
-let server: RunningServer;
 let page: Page;
 
 const view = () => page.getByTestId('agent-view');
 const attr = async (name: string) => (await view().getAttribute(name)) ?? '';
 const runState = async () => (await page.getByTestId('run-state').textContent()) ?? '';
 
-beforeAll(async () => {
-  ({ server } = await startUiServer());
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(server.url);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+pageForFile((f) => ({ page } = f));
 
 describe('agent view in chromium', () => {
   it('animates the streamed CartPole frames while PPO trains', async () => {

@@ -6,31 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../engine/host/server.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { parseGraph, serializeGraph } from '../../engine/graph/io.ts';
-import { launchBrowser, screenshot, startUiServer } from './browser.ts';
+import { screenshot } from './browser.ts';
+import { pageForFile } from './fixture.ts';
 
-let browser: Browser;
-let server: RunningServer;
 let workspace: string;
 let page: Page;
 
 const points = async () => Number((await page.getByTestId('chart-return').getAttribute('data-points')) ?? '0');
 const runState = async () => (await page.getByTestId('run-state').textContent()) ?? '';
 
-beforeAll(async () => {
-  ({ server, workspace } = await startUiServer());
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(server.url);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+pageForFile((f) => ({ workspace, page } = f));
 
 describe('editor in chromium', () => {
   it('opens the PPO-clip CartPole template from the gallery', async () => {

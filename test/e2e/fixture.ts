@@ -52,3 +52,22 @@ export async function openTemplate(page: Page, file: string): Promise<void> {
   await page.getByTestId('fit-view').click();
   await page.waitForTimeout(400);
 }
+
+/**
+ * One `rlc serve`, browser and page for a whole test file whose tests build on each other (open,
+ * edit, run, save): the page is opened on the server's URL once. `bind` as in pagePerTest.
+ */
+export function pageForFile(bind: (fixture: Omit<PageFixture, 'context'>) => void): void {
+  const fixture = {} as Omit<PageFixture, 'context'>;
+  beforeAll(async () => {
+    ({ server: fixture.server, workspace: fixture.workspace } = await startUiServer());
+    fixture.browser = await launchBrowser();
+    fixture.page = await fixture.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await fixture.page.goto(fixture.server.url);
+    bind(fixture);
+  }, 60_000);
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.close();
+  });
+}
