@@ -91,6 +91,45 @@ export interface ModuleResource {
    * passes into one (engine/fused-forward.ts).
    */
   chain?: DenseStage[];
+  /**
+   * A structurally identical module with its own copies of the variables, initialised to the
+   * current values (target networks, issue 6). The copy's variables are not trainable; whoever
+   * clones disposes them (`disposeClone`). A policy's clone is a policy with the same distribution.
+   * Modules without it cannot have a target network (the compiler-built graph says which).
+   */
+  clone?(nodeId: string): ModuleResource;
+  /** Frees a clone's variables (set on clones only). */
+  disposeClone?(): void;
+  /** Set on clones: the module this one copies (target.update checks it is wired to it). */
+  copyOf?: ModuleResource;
+}
+
+/**
+ * A critic (issue 6, net.qNetwork). `stateAction`: Q(s, a) for continuous actions, `apply` takes
+ * the concatenation [s, a] ([B, d + k]) and returns [B]. `stateActions`: Q(s, ·) for discrete
+ * actions, `apply` takes s ([B, d]) and returns [B, n] (one value per action).
+ */
+export interface QModuleResource extends ModuleResource {
+  qKind: 'stateAction' | 'stateActions';
+  obsSize: number;
+  /** k (continuous action dimensions) or n (number of discrete actions). */
+  actionSize: number;
+}
+
+/**
+ * Entropy temperature α of maximum-entropy RL (issue 6, net.temperature): a module with one
+ * variable, log α, so that an optimizer can tune it (SAC's automatic temperature), or a constant
+ * when nothing optimizes it (soft Q-learning, SAC with fixed α).
+ */
+export interface TemperatureResource extends ModuleResource {
+  temperature: true;
+  logAlpha: Variable;
+  /** The target entropy H̄ of automatic tuning (default −dim(A)). */
+  targetEntropy: number;
+  /** α = exp(log α) as a scalar tensor (inside a tick's tidy). */
+  alpha(): Tensor;
+  /** α on the host (one read-back). */
+  alphaValue(): number;
 }
 
 export interface DenseStage {
@@ -98,7 +137,13 @@ export interface DenseStage {
   activation: Activation;
 }
 
-export type DistributionKind = 'categorical' | 'diagGaussian';
+/**
+ * categorical and diagGaussian: stochastic policies with a density (on-policy family).
+ * deterministic: a = μ_θ(s) (DPG, DDPG, TD3); `apply` returns the action itself, already scaled
+ * into the action box; `logProb`/`entropy` throw. squashedGaussian: SAC's a = tanh(u)·scale + bias,
+ * u ~ N(μ_θ(s), σ_θ(s)); `apply` returns [B, 2k] = [μ, log σ] (log σ already clamped).
+ */
+export type DistributionKind = 'categorical' | 'diagGaussian' | 'deterministic' | 'squashedGaussian';
 
 export interface PolicyResource extends ModuleResource {
   kind: 'policy';
@@ -132,6 +177,15 @@ export interface PolicyResource extends ModuleResource {
   readonly logStd?: Tensor;
   /** Set by policy.snapshot: the live policy this one is a frozen copy of. */
   snapshotOf?: PolicyResource;
+  /** Number of action dimensions k (Box) or 1 (Discrete); outputSize may differ (2k for squashedGaussian). */
+  readonly actionDim?: number;
+  /**
+   * Reparameterised, differentiable action from `apply`'s output (issue 6: DPG and SAC actor
+   * losses): deterministic → a = out (logProb null); squashedGaussian → a = tanh(μ + σ·ε)·scale +
+   * bias with log π(a|s) ([B]); `eps` is standard normal [B, k] drawn by the caller's seeded Rng.
+   * Absent for distributions without a reparameterisation (categorical, diagGaussian here).
+   */
+  rsample?(out: Tensor, eps: Tensor | null): { action: Tensor; logProb: Tensor | null };
 }
 
 export type ResourceValue = EnvResource | ModuleResource | PolicyResource;
@@ -265,6 +319,23 @@ export interface BlockRuntime {
   dispose?(): void;
 }
 
+/** A node as `checkGraph` sees it. */
+export interface GraphCheckNode {
+  id: string;
+  type: string;
+  def: AnyBlockDef;
+  params: Record<string, unknown>;
+  /** The nodes feeding one input port (edge order). */
+  upstream(port: string): GraphCheckNode[];
+  /** Every node upstream of one input port (or of all inputs), transitively, nearest first. */
+  ancestors(port?: string): GraphCheckNode[];
+}
+
+export interface GraphCheckView<P> {
+  params: P;
+  node: GraphCheckNode;
+}
+
 /** Static information for the compiler's Batch-field check. */
 export interface FieldContext<P> {
   params: P;
@@ -280,8 +351,12 @@ export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
   title: string;
   doc: BlockDoc;
   role: BlockRole;
-  /** Loop blocks (role 'minibatch'): name of the clock they start (default 'update'). */
-  loopClock?: 'update' | 'every';
+  /**
+   * Loop blocks (role 'minibatch'): name of the clock they start (default 'update'). A collector
+   * with loopClock 'step' is an off-policy step collector: it runs on the iteration clock and
+   * yields one record per environment step (`updates`), starting the `step` clock.
+   */
+  loopClock?: 'update' | 'every' | 'step';
   params: P;
   inputs: PortDef[];
   outputs: PortDef[];
@@ -301,6 +376,18 @@ export interface BlockDef<P extends ParamSpecs = ParamSpecs> {
    * connected); returns the problem or null. Runs in the compiler, before anything is built.
    */
   check?(params: ParamValues<P>, inputSources: Record<string, { node: string; port: string; field?: string }[]>): string | null;
+  /**
+   * Static check against the wider graph (what produces this block's inputs, and what produces
+   * theirs): e.g. target.update refuses a target network that copies another module than its
+   * source. Returns the problem or null; the compiler reports it naming this node.
+   */
+  checkGraph?(view: GraphCheckView<ParamValues<P>>): string | null;
+  /**
+   * Blocks whose Tensor output is a differentiable function of a policy's parameters through a
+   * reparameterised or deterministic action (policy.action): actor losses (loss.dpg,
+   * loss.sacPolicy) require one among their ancestors.
+   */
+  reparameterizedAction?: boolean;
   /** Fields of each Batch output, for static checks of field edges. */
   batchFields?(ctx: FieldContext<ParamValues<P>>): Record<string, string[]>;
   create(ctx: BuildContext, params: ParamValues<P>): BlockRuntime;
