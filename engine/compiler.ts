@@ -12,7 +12,7 @@
  *
  * Every problem is a GraphError naming the node/edge; all problems of a pass are reported together.
  */
-import type { AnyBlockDef, FieldContext } from './block.ts';
+import type { AnyBlockDef, FieldContext, GraphCheckNode } from './block.ts';
 import type { EnvSpec } from './env.ts';
 import { describeEdge, type EdgeRef, GraphError, GraphErrors } from './errors.ts';
 import type { GraphEdge, GraphFile } from './graph/schema.ts';
@@ -76,6 +76,7 @@ export function compile(graph: GraphFile, registry: BlockRegistry): Plan {
   const order = topologicalOrder(graph, nodes);
   resolveEnvSpecs(order, nodes);
   resolveBatchFields(order, nodes);
+  checkGraph(order, nodes);
   const clockParent = assignClocks(order, nodes);
   const portCones = findCones(order, nodes);
   const cones = new Map<string, string[]>();
@@ -370,6 +371,17 @@ function resolveEnvSpecs(order: string[], nodes: Map<string, PlanNode>): void {
       }
     }
   }
+  // Modules that no environment consumer reaches (critics, target networks, a V-network read only
+  // by losses: off-policy graphs) observe the graph's environment when it has exactly one.
+  const specs = order.map((id) => nodes.get(id)!).filter((n) => n.def.envSpec && n.envSpec);
+  const distinct = new Set(specs.map((n) => JSON.stringify([n.envSpec!.observationSpace.shape, n.envSpec!.actionSpace])));
+  if (distinct.size === 1) {
+    const only = specs[specs.length - 1].envSpec!;
+    for (const id of order) {
+      const node = nodes.get(id)!;
+      if (!node.envSpec && node.def.role === 'resource') node.envSpec = only;
+    }
+  }
   if (errors.length) throw errors.length === 1 ? errors[0] : new GraphErrors(errors);
 }
 
@@ -415,6 +427,51 @@ function resolveBatchFields(order: string[], nodes: Map<string, PlanNode>): void
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4b. Graph-level checks of blocks (BlockDef.checkGraph)
+
+function checkGraph(order: string[], nodes: Map<string, PlanNode>): void {
+  const views = new Map<string, GraphCheckNode>();
+  const view = (id: string): GraphCheckNode => {
+    let v = views.get(id);
+    if (v) return v;
+    const node = nodes.get(id)!;
+    const upstream = (port: string): GraphCheckNode[] => (node.inputs[port] ?? []).map((e) => view(e.from.node));
+    v = {
+      id,
+      type: node.def.type,
+      def: node.def,
+      params: node.params,
+      upstream,
+      ancestors(port?: string): GraphCheckNode[] {
+        // Breadth-first, so the nearest producers come first.
+        const start = port === undefined ? Object.keys(node.inputs).flatMap(upstream) : upstream(port);
+        const seen = new Set<string>();
+        const result: GraphCheckNode[] = [];
+        const queue = [...start];
+        while (queue.length) {
+          const next = queue.shift()!;
+          if (seen.has(next.id)) continue;
+          seen.add(next.id);
+          result.push(next);
+          for (const p of Object.keys(nodes.get(next.id)!.inputs)) queue.push(...next.upstream(p));
+        }
+        return result;
+      },
+    };
+    views.set(id, v);
+    return v;
+  };
+  const errors: GraphError[] = [];
+  for (const id of order) {
+    const node = nodes.get(id)!;
+    if (!node.def.checkGraph) continue;
+    const problem = node.def.checkGraph({ params: node.params, node: view(id) });
+    if (problem) errors.push(new GraphError('invalid-param', `node '${id}' (${node.def.type}): ${problem}`, { nodeId: id }));
+  }
+  if (errors.length) throw errors.length === 1 ? errors[0] : new GraphErrors(errors);
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. Clocks
 
 function assignClocks(order: string[], nodes: Map<string, PlanNode>): Map<Clock, Clock> {
@@ -443,7 +500,10 @@ function assignClocks(order: string[], nodes: Map<string, PlanNode>): Map<Clock,
       continue;
     }
     if (role === 'collector') {
-      node.clock = 'iteration';
+      // An off-policy step collector is a loop over environment steps inside the iteration: it
+      // starts the step clock, on which the replay buffer, the sampler and the updates run.
+      node.clock = node.def.loopClock === 'step' ? `step:${id}` : 'iteration';
+      if (node.def.loopClock === 'step') parent.set(node.clock, 'iteration');
       node.runsOn = 'iteration';
       continue;
     }
@@ -545,6 +605,11 @@ function findCones(order: string[], nodes: Map<string, PlanNode>): Map<string, R
 // ---------------------------------------------------------------------------------------------
 // 7. Schedule
 
+/** Blocks that run their downstream once per record they yield: minibatch/every loops and step collectors. */
+export function isLoop(def: AnyBlockDef): boolean {
+  return def.role === 'minibatch' || (def.role === 'collector' && def.loopClock === 'step');
+}
+
 function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, cones: Map<string, string[]>, clockParent: Map<Clock, Clock>): Step[] {
   // Fold each cone into its optimizer: the optimizer takes the cone's inputs as its own
   // dependencies, and consumers of cone outputs wait for the optimizer.
@@ -565,7 +630,7 @@ function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, c
     const set = new Set<string>();
     const node = nodes.get(id)!;
     let members = cones.get(id) ? [id, ...cones.get(id)!] : [id];
-    if (node.def.role === 'minibatch') {
+    if (isLoop(node.def)) {
       const inner = order.filter((m) => within(nodes.get(m)!.runsOn, node.clock));
       members = [id, ...inner, ...inner.flatMap((m) => cones.get(m) ?? [])];
     }
@@ -589,7 +654,7 @@ function schedule(clock: Clock, order: string[], nodes: Map<string, PlanNode>, c
   return result.map((id): Step => {
     const node = nodes.get(id)!;
     if (node.def.role === 'optimizer') return { kind: 'optimize', id, cone: cones.get(id)! };
-    if (node.def.role === 'minibatch') return { kind: 'loop', id, clock: node.clock, body: schedule(node.clock, order, nodes, cones, clockParent) };
+    if (isLoop(node.def)) return { kind: 'loop', id, clock: node.clock, body: schedule(node.clock, order, nodes, cones, clockParent) };
     return { kind: 'node', id };
   });
 }

@@ -152,7 +152,8 @@ export class Executor {
       }
     }
     for (const step of this.plan.iteration) {
-      if (this.plan.nodes.get(step.id)!.def.role !== 'collector') continue;
+      // Step collectors (off-policy) interleave acting and learning: they run in learnPhase.
+      if (this.plan.nodes.get(step.id)!.def.role !== 'collector' || step.kind === 'loop') continue;
       tf.tidy(() => this.runStep(step, this.tick!));
     }
     this.collectSeconds = (performance.now() - this.iterationStart) / 1000;
@@ -164,14 +165,14 @@ export class Executor {
     const tick = this.tick ?? this.makeTick();
     tf.tidy(() => {
       for (const step of this.plan.iteration) {
-        if (this.plan.nodes.get(step.id)!.def.role === 'collector') continue;
+        if (this.plan.nodes.get(step.id)!.def.role === 'collector' && step.kind !== 'loop') continue;
         this.runStep(step, tick);
       }
       this.endScope(0);
     });
     this.values.clear();
     this.tick = undefined;
-    const learnSeconds = (performance.now() - this.iterationStart) / 1000 - this.collectSeconds;
+    const learnSeconds = Math.max(0, (performance.now() - this.iterationStart) / 1000 - this.collectSeconds);
     this.iteration += 1;
     const metrics: Record<string, number> = {};
     for (const id of this.plan.order) {
@@ -242,9 +243,22 @@ export class Executor {
         const runtime = this.runtimes.get(step.id)!;
         const inputs = this.gatherInputs(node);
         const depth = this.keptByDepth.length;
-        for (const outputs of runtime.updates!(inputs, tick)) {
+        // A step collector's own work (acting, env steps) counts as collection time; its body
+        // (replay, updates) as learning.
+        const collecting = node.def.role === 'collector';
+        const records = runtime.updates!(inputs, tick)[Symbol.iterator]();
+        for (;;) {
+          const start = collecting ? performance.now() : 0;
+          let next: IteratorResult<Outputs>;
+          try {
+            next = records.next();
+          } catch (error) {
+            throw asNodeError(error, node, 'failed');
+          }
+          if (collecting) this.collectSeconds += (performance.now() - start) / 1000;
+          if (next.done) break;
           this.keptByDepth.push([]);
-          this.values.set(step.id, outputs);
+          this.values.set(step.id, next.value);
           tf.tidy(() => {
             for (const inner of step.body) this.runStep(inner, tick);
           });

@@ -208,6 +208,23 @@ export class ReplayBuffer {
     return out;
   }
 
+  /**
+   * Live views of the stored rows, one per field, named as the collector's transitions (obs, act,
+   * rew, nextObs, terminated, truncated): what a sampler reads. Valid until the next `add` changes
+   * `size` (views are fixed once the buffer is full).
+   */
+  fieldViews(): Record<string, { data: Float32Array; width: number }> {
+    const n = this.filled;
+    return {
+      obs: { data: this.obs.subarray(0, n * this.obsDim), width: this.obsDim },
+      act: { data: this.act.subarray(0, n * this.actDim), width: this.actDim },
+      rew: { data: this.rew.subarray(0, n), width: 1 },
+      nextObs: { data: this.nextObs.subarray(0, n * this.obsDim), width: this.obsDim },
+      terminated: { data: this.terminated.subarray(0, n), width: 1 },
+      truncated: { data: this.truncated.subarray(0, n), width: 1 },
+    };
+  }
+
   /** Forgets every row (capacity and dimensions stay). */
   clear(): void {
     this.position = 0;

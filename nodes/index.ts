@@ -5,6 +5,9 @@ import { normalize } from './adv/normalize.ts';
 import { returnsToGo } from './adv/returns-to-go.ts';
 import { rollout } from './collect/rollout.ts';
 import { behaviourBuffer } from './collect/behaviour-buffer.ts';
+import { offPolicyCollector } from './collect/off-policy.ts';
+import { replayBuffer } from './replay/buffer.ts';
+import { replaySample } from './replay/sample.ts';
 import { classicEnv } from './env/classic.ts';
 import { envNormalize } from './env/normalize.ts';
 import { categoricalHead } from './head/categorical.ts';
@@ -42,6 +45,9 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   gaussianHead,
   valueHead,
   rollout,
+  offPolicyCollector,
+  replayBuffer,
+  replaySample,
   returnsToGo,
   gae,
   normalize,
