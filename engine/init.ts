@@ -44,3 +44,18 @@ export function glorotUniform(fanIn: number, fanOut: number, gain: number, rng: 
   for (let i = 0; i < w.length; i++) w[i] = rng.uniformIn(-limit, limit);
   return w;
 }
+
+/**
+ * PyTorch `nn.Linear`'s default initialisation, the one CleanRL's DDPG/TD3/SAC networks keep:
+ * weight and bias ~ U(−gain/√fanIn, gain/√fanIn). (kaiming_uniform_ with a = √5 gives the weight
+ * bound √(6/((1 + a²)·fanIn)) = 1/√fanIn, and the bias bound is 1/√fanIn too; gain 1 is PyTorch.)
+ * Draws the weight [fanIn × fanOut] row-major, then the bias [fanOut], from the same stream.
+ */
+export function uniformFanIn(fanIn: number, fanOut: number, gain: number, rng: Rng): { weight: Float32Array; bias: Float32Array } {
+  const limit = gain / Math.sqrt(fanIn);
+  const weight = new Float32Array(fanIn * fanOut);
+  for (let i = 0; i < weight.length; i++) weight[i] = rng.uniformIn(-limit, limit);
+  const bias = new Float32Array(fanOut);
+  for (let i = 0; i < bias.length; i++) bias[i] = rng.uniformIn(-limit, limit);
+  return { weight, bias };
+}

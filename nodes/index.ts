@@ -23,6 +23,12 @@ import { surrogate } from './loss/surrogate.ts';
 import { valueLoss } from './loss/value.ts';
 import { weightedSum } from './loss/weighted-sum.ts';
 import { mlp } from './net/mlp.ts';
+import { qNetwork } from './net/q-network.ts';
+import { targetNetwork } from './net/target.ts';
+import { temperature } from './net/temperature.ts';
+import { deterministicHead } from './head/deterministic.ts';
+import { squashedGaussianHead } from './head/squashed-gaussian.ts';
+import { boltzmannHead } from './head/boltzmann.ts';
 import { adam } from './opt/adam.ts';
 import { naturalGradient } from './opt/natural-gradient.ts';
 import { tnpg } from './opt/tnpg.ts';
@@ -44,6 +50,12 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   categoricalHead,
   gaussianHead,
   valueHead,
+  qNetwork,
+  deterministicHead,
+  squashedGaussianHead,
+  boltzmannHead,
+  targetNetwork,
+  temperature,
   rollout,
   offPolicyCollector,
   replayBuffer,

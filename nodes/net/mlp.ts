@@ -1,7 +1,7 @@
 import { defineBlock, type ModuleResource } from '../../engine/block.ts';
 import { obsSize } from '../../engine/env.ts';
 import { type EncodedArray } from '../../engine/codec.ts';
-import { ACTIVATIONS, activate, Dense } from '../../engine/layers.ts';
+import { type Activation, ACTIVATIONS, activate, Dense } from '../../engine/layers.ts';
 import { choice, int, intList, num } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tf.ts';
 
@@ -19,7 +19,11 @@ export const mlp = defineBlock({
   params: {
     hidden: intList({ default: [64, 64], min: 1, max: 4096, minLength: 1, help: 'Width of each hidden layer.' }),
     activation: choice({ options: ACTIVATIONS, default: 'tanh', help: 'Non-linearity after each hidden layer.' }),
-    init: choice({ options: ['orthogonal', 'glorot'], default: 'orthogonal', help: 'Weight initialisation (biases start at 0).' }),
+    init: choice({
+      options: ['orthogonal', 'glorot', 'uniform'],
+      default: 'orthogonal',
+      help: 'Weight initialisation. orthogonal, glorot: biases start at 0. uniform: PyTorch nn.Linear default, weights and biases ~ U(±gain/√fan-in) (gain 1 = PyTorch).',
+    }),
     gain: num({ default: Math.SQRT2, min: 0, max: 10, help: 'Scale of the initial weights.' }),
     inputSize: int({ default: 0, min: 0, help: 'Input width; 0 = infer from the environment it observes.' }),
   },
@@ -37,19 +41,7 @@ export const mlp = defineBlock({
       layers.push(new Dense(`${ctx.nodeId}/l${i}`, fanIn, width, params.init, params.gain, rng));
       fanIn = width;
     });
-    const module: ModuleResource = {
-      kind: 'module',
-      nodeId: ctx.nodeId,
-      inputSize,
-      outputSize: fanIn,
-      variables: layers.flatMap((l) => l.variables),
-      chain: layers.map((layer) => ({ layer, activation: params.activation })),
-      apply(x: Tensor): Tensor {
-        let h = x;
-        for (const layer of layers) h = activate(layer.apply(h), params.activation);
-        return h;
-      },
-    };
+    const module = mlpModule(ctx.nodeId, inputSize, layers, params.activation);
     return {
       resources: { module },
       saveState: () => ({ layers: layers.map((l) => l.save()) }),
@@ -58,3 +50,29 @@ export const mlp = defineBlock({
     };
   },
 });
+
+/**
+ * The module of a dense stack. Its `clone` copies every layer into fresh non-trainable variables
+ * (target networks); clones can be cloned again and free their copies with `disposeClone`.
+ */
+function mlpModule(nodeId: string, inputSize: number, layers: Dense[], activation: Activation, copyOf?: ModuleResource): ModuleResource {
+  const module: ModuleResource = {
+    kind: 'module',
+    nodeId,
+    inputSize,
+    outputSize: layers.length ? layers[layers.length - 1].fanOut : inputSize,
+    variables: layers.flatMap((l) => l.variables),
+    chain: layers.map((layer) => ({ layer, activation })),
+    apply(x: Tensor): Tensor {
+      let h = x;
+      for (const layer of layers) h = activate(layer.apply(h), activation);
+      return h;
+    },
+    clone: (cloneId) => mlpModule(cloneId, inputSize, layers.map((l, i) => l.copy(`${cloneId}/l${i}`)), activation, module),
+  };
+  if (copyOf) {
+    module.copyOf = copyOf;
+    module.disposeClone = () => layers.forEach((l) => l.dispose());
+  }
+  return module;
+}

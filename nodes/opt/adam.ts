@@ -63,6 +63,7 @@ export const adam = defineBlock({
   inputs: [
     { name: 'loss', type: 'Scalar', doc: 'The loss to minimise.' },
     { name: 'modules', type: 'Module', doc: 'Modules (or policies) whose variables this optimizer owns.', multi: true },
+    { name: 'after', type: 'Trigger', doc: 'Optional ordering: step after these blocks ran (e.g. SAC\'s actor after the critic).', optional: true, multi: true },
   ],
   outputs: [
     { name: 'gradNorm', type: 'Scalar', doc: '‖g‖₂ before clipping.' },
