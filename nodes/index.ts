@@ -40,6 +40,18 @@ import { ratioProduct } from './policy/ratio-product.ts';
 import { kl } from './policy/kl.ts';
 import { snapshot } from './policy/snapshot.ts';
 import { checkpoint } from './sink/checkpoint.ts';
+import { qValue } from './value/q.ts';
+import { tdTarget } from './value/td-target.ts';
+import { twinMin } from './value/twin-min.ts';
+import { softStateValue } from './value/soft-state.ts';
+import { softValueDiscrete } from './value/log-sum-exp.ts';
+import { policyAction } from './policy/action.ts';
+import { targetSmoothing } from './policy/target-smoothing.ts';
+import { bellmanLoss } from './loss/bellman.ts';
+import { dpgLoss } from './loss/dpg.ts';
+import { sacPolicyLoss } from './loss/sac-policy.ts';
+import { temperatureLoss } from './loss/temperature.ts';
+import { targetUpdate } from './target/update.ts';
 import { evaluator } from './sink/evaluator.ts';
 import { metrics } from './sink/metrics.ts';
 
@@ -83,6 +95,18 @@ export const ALL_BLOCKS: readonly AnyBlockDef[] = [
   naturalGradient,
   tnpg,
   trpo,
+  policyAction,
+  targetSmoothing,
+  qValue,
+  twinMin,
+  tdTarget,
+  softStateValue,
+  softValueDiscrete,
+  bellmanLoss,
+  dpgLoss,
+  sacPolicyLoss,
+  temperatureLoss,
+  targetUpdate,
   metrics,
   evaluator,
   checkpoint,

@@ -60,13 +60,14 @@ function setCatalogue(list: CatalogueEntry[]): void {
 }
 
 /** Palette order: the order data flows through an algorithm (the lecture's sections). */
-export const CATEGORY_ORDER = ['Environments', 'Networks', 'Collectors', 'Advantages', 'Control', 'Policy', 'Losses', 'Optimizers', 'Sinks'];
+export const CATEGORY_ORDER = ['Environments', 'Networks', 'Collectors', 'Advantages', 'Values', 'Control', 'Policy', 'Losses', 'Optimizers', 'Sinks'];
 
 const CATEGORY_COLORS: Record<string, string> = {
   Environments: '#43a047',
   Networks: '#8e24aa',
   Collectors: '#1e88e5',
   Advantages: '#00acc1',
+  Values: '#3949ab',
   Control: '#757575',
   Policy: '#d81b60',
   Losses: '#f4511e',
