@@ -3,6 +3,7 @@
  *
  *   npm run bench [-- --suite speed|learning|ui|all] [--backend wasm] [--seeds 1,2,3] [--quick]
  *                 [--parallel 1|2] [--keep-runs]
+ *   npm run bench -- offpolicy [--templates td3.pendulum,...] [--seeds 1,2,3] [--parallel N]   (bench/offpolicy.ts)
  *   npm run bench -- ppo-ablation [--quick] [--workers N] [--steps N|ENV=N,...] [--seeds 1,2,3]
  *                 [--variants id,...] [--envs id,...] [--score last20|eval]   (bench/ppo-ablation.ts)
  *
@@ -39,6 +40,7 @@ import {
   table,
   today,
 } from './harness.ts';
+import { offPolicySuite } from './offpolicy.ts';
 import { type AblationOptions, AblationUsageError, ppoAblationSuite, type ScoreSource } from './ppo-ablation.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -97,8 +99,11 @@ const LEARNING: LearningSpec[] = [
 /** --quick divides the learning budgets by this (smoke run: targets are not expected to be met). */
 const QUICK_BUDGET_DIVISOR = 5;
 
-/** `all` runs speed, learning and ui; `ppo-ablation` (about an hour) runs only when named. */
-const SUITES = ['speed', 'learning', 'ui', 'all', 'ppo-ablation'] as const;
+/**
+ * `all` runs speed, learning and ui; `ppo-ablation` (about an hour) and `offpolicy` (issue 6: TD3/SAC
+ * speed, 8 templates × 3 seeds, several hours on one core) run only when named.
+ */
+const SUITES = ['speed', 'learning', 'ui', 'all', 'ppo-ablation', 'offpolicy'] as const;
 
 interface Options {
   suite: (typeof SUITES)[number];
@@ -655,6 +660,7 @@ async function main(): Promise<number> {
     .option('--steps <budget>', 'ppo-ablation: env steps per run, N for every env or ENV=N,... (e.g. CartPole-v1=100000)', parseSteps)
     .option('--variants <list>', 'ppo-ablation: only these variant ids (e.g. no-clip,clip-0.2)', parseList)
     .option('--envs <list>', 'ppo-ablation: only these envs (e.g. CartPole-v1)', parseList)
+    .option('--templates <list>', 'offpolicy: only these templates (e.g. td3.pendulum,sac.pendulum)', parseList)
     .addOption(new Option('--score <source>', 'ppo-ablation: the score of a run').choices(['last20', 'eval']).default('last20'))
     .parse(process.argv);
   const flags = program.opts<{
@@ -668,6 +674,7 @@ async function main(): Promise<number> {
     steps?: AblationOptions['steps'];
     variants?: string[];
     envs?: string[];
+    templates?: string[];
     score: ScoreSource;
   }>();
   const positional = program.args[0];
@@ -699,6 +706,23 @@ async function main(): Promise<number> {
     }
     if (options.suite === 'ui' || options.suite === 'all') {
       written.add(saveResults(`ui${suffix}`, await uiSuite(options), date));
+    }
+    if (options.suite === 'offpolicy') {
+      const startedAt = new Date();
+      const report = await offPolicySuite({ ...options, templates: flags.templates }, say, status, errors);
+      const finishedAt = new Date();
+      written.add(
+        saveResults(`offpolicy${suffix}`, {
+          suite: 'offpolicy',
+          quick: options.quick,
+          startedAt: startedAt.toISOString(),
+          finishedAt: finishedAt.toISOString(),
+          durationSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+          options: { backend: options.backend, seeds: options.seeds, parallel: options.parallel },
+          machine: { ...machineInfo(), loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+          ...report,
+        }, date),
+      );
     }
     if (options.suite === 'ppo-ablation') {
       const report = await ppoAblationSuite(

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench -- offpolicy`: issue 6's learning targets for the off-policy and maximum-entropy
+ * templates (3 seeds, same defaults for every seed) and the speed of TD3/SAC with CleanRL's
+ * network and batch sizes (256-256, batch 256, one update per env step).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliRun, fmtInt, fmtNum, passMark, pool, runCli, table } from './harness.ts';
+
+export interface OffPolicySpec {
+  template: string;
+  budget: number;
+  /** Final `eval.meanReturn` needed on every seed. */
+  target?: number;
+  /** Or: the final evaluation beats the mean training return of the first `baselineSteps` steps by `by`. */
+  improvement?: { baselineSteps: number; by: number };
+}
+
+export const OFF_POLICY_LEARNING: OffPolicySpec[] = [
+  { template: 'td3.pendulum', budget: 20_000, target: -200 },
+  { template: 'sac.pendulum', budget: 20_000, target: -200 },
+  { template: 'ddpg.pendulum', budget: 20_000, target: -200 },
+  { template: 'sac-v1.pendulum', budget: 30_000, target: -250 },
+  { template: 'dpg-onpolicy.pendulum', budget: 50_000, improvement: { baselineSteps: 5_000, by: 300 } },
+  { template: 'soft-q.cartpole', budget: 200_000, target: 475 },
+  { template: 'soft-q.acrobot', budget: 300_000, target: -100 },
+  { template: 'ddpg.mountaincar-continuous', budget: 300_000, target: 90 },
+];
+
+/** CleanRL on PyTorch (OpenBLAS), this machine kind, learning phase (issue 6). */
+export const CLEANRL_STEPS_PER_SECOND = { 'td3.pendulum': { oneThread: 192, twoThreads: 268 }, 'sac.pendulum': { oneThread: 114, twoThreads: null } } as const;
+
+interface MetricsRecord {
+  step: number;
+  returnMean?: number;
+  episodes?: number;
+  iterationSeconds?: number;
+  collectSeconds?: number;
+  learnSeconds?: number;
+}
+
+function readMetrics(outDir: string): MetricsRecord[] {
+  try {
+    return readFileSync(join(outDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as MetricsRecord);
+  } catch {
+    return [];
+  }
+}
+
+/** Mean training return of the episodes that finished within the first `steps` env steps. */
+export function baselineReturn(rows: MetricsRecord[], steps: number): number | null {
+  let sum = 0;
+  let count = 0;
+  for (const r of rows) {
+    if (r.step > steps || !r.episodes || r.returnMean === undefined) continue;
+    sum += r.returnMean * r.episodes;
+    count += r.episodes;
+  }
+  return count ? sum / count : null;
+}
+
+/**
+ * Env steps per second of the learning phase: iterations that began after the warm-up
+ * (`warmUpSteps`), whose every step includes an update.
+ */
+export function learningStepsPerSecond(rows: MetricsRecord[], warmUpSteps: number): number | null {
+  let steps = 0;
+  let seconds = 0;
+  let previous = 0;
+  for (const r of rows) {
+    if (previous >= warmUpSteps && r.iterationSeconds) {
+      steps += r.step - previous;
+      seconds += r.iterationSeconds;
+    }
+    previous = r.step;
+  }
+  return seconds > 0 ? steps / seconds : null;
+}
+
+export interface OffPolicyOptions {
+  backend: string;
+  seeds: number[];
+  parallel: number;
+  quick: boolean;
+  runsRoot: string;
+  templates?: string[];
+}
+
+export async function offPolicySuite(options: OffPolicyOptions, say: (text: string) => void, status: (text: string) => void, errors: string[]) {
+  const specs = OFF_POLICY_LEARNING.filter((s) => !options.templates || options.templates.includes(s.template));
+  const results = [];
+  // Speed first: TD3 and SAC as CleanRL runs them, 1,000 warm-up steps then 2,000 with updates.
+  const speed = [];
+  for (const template of ['td3.pendulum', 'sac.pendulum'] as const) {
+    if (options.templates && !options.templates.includes(template)) continue;
+    status(`off-policy speed: ${template}`);
+    const run = await runCli({ template, seed: 1, backend: options.backend, steps: options.quick ? 2_000 : 3_000, outDir: join(options.runsRoot, `${template}-speed`) });
+    if (!run.ok) errors.push(run.error ?? `${template} speed run failed`);
+    const rows = readMetrics(run.outDir);
+    const sps = learningStepsPerSecond(rows, 1_000);
+    speed.push({ template, backend: run.summary?.backend ?? null, learningStepsPerSecond: sps, cleanrl: CLEANRL_STEPS_PER_SECOND[template] });
+  }
+  if (speed.length) {
+    say(
+      table(
+        'Off-policy speed: env steps/s with one update per step (256-256 networks, batch 256), learning phase',
+        ['template', 'backend', 'steps/s', 'CleanRL 1 thread', 'CleanRL 2 threads'],
+        speed.map((s) => [s.template, s.backend ?? '?', fmtNum(s.learningStepsPerSecond, 1), String(s.cleanrl.oneThread), s.cleanrl.twoThreads === null ? '--' : String(s.cleanrl.twoThreads)]),
+      ),
+    );
+  }
+  for (const spec of specs) {
+    const budget = options.quick ? Math.round(spec.budget / 5) : spec.budget;
+    const jobs = options.seeds.map((seed) => async (): Promise<CliRun> => {
+      status(`off-policy learning: ${spec.template}, seed ${seed}, ${budget.toLocaleString('en-US')} steps`);
+      return runCli({ template: spec.template, seed, backend: options.backend, steps: budget, outDir: join(options.runsRoot, `${spec.template}-s${seed}`), timeoutSeconds: 4 * 3600 });
+    });
+    const runs = await pool(jobs, options.parallel);
+    const records = runs.map((run) => {
+      if (!run.ok) errors.push(run.error ?? `${spec.template} seed ${run.seed} failed`);
+      const rows = readMetrics(run.outDir);
+      const evalReturn = run.summary?.eval?.meanReturn ?? null;
+      const baseline = spec.improvement ? baselineReturn(rows, spec.improvement.baselineSteps) : null;
+      const pass =
+        run.ok && evalReturn !== null && (spec.target !== undefined ? evalReturn >= spec.target : baseline !== null && evalReturn - baseline >= spec.improvement!.by);
+      return {
+        seed: run.seed,
+        ok: run.ok,
+        evalReturn,
+        evalStd: run.summary?.eval?.stdReturn ?? null,
+        meanReturnLast20: run.summary?.meanReturnLast20 ?? null,
+        baselineReturn: baseline,
+        wallSeconds: run.summary?.wallSeconds ?? null,
+        stepsPerSecond: run.summary?.stepsPerSecond ?? null,
+        pass,
+      };
+    });
+    const goal = spec.target !== undefined ? `eval ≥ ${spec.target}` : `eval − mean return of the first ${spec.improvement!.baselineSteps} steps ≥ ${spec.improvement!.by}`;
+    say(
+      table(
+        `${spec.template}: ${budget.toLocaleString('en-US')} steps, target ${goal} every seed`,
+        ['seed', 'eval return', 'last-20 return', ...(spec.improvement ? ['first-steps return'] : []), 'wall s', 'steps/s', 'target'],
+        records.map((r) => [
+          String(r.seed),
+          r.evalReturn === null ? '--' : `${fmtNum(r.evalReturn)} ± ${fmtNum(r.evalStd)}`,
+          fmtNum(r.meanReturnLast20),
+          ...(spec.improvement ? [fmtNum(r.baselineReturn)] : []),
+          fmtNum(r.wallSeconds, 1),
+          fmtInt(r.stepsPerSecond),
+          r.ok ? passMark(r.pass) : 'error',
+        ]),
+      ),
+    );
+    results.push({ ...spec, budget, seedsPassing: records.filter((r) => r.pass).length, allSeedsMeetTarget: records.length > 0 && records.every((r) => r.pass), runs: records });
+  }
+  if (results.length) {
+    say(
+      table(
+        `Off-policy learning targets${options.quick ? ' (quick run: budgets ÷ 5, targets not expected to be met)' : ''}`,
+        ['template', 'budget', 'target', 'seeds passing', 'result'],
+        results.map((t) => [t.template, fmtInt(t.budget), t.target !== undefined ? `≥ ${t.target}` : `+${t.improvement!.by}`, `${t.seedsPassing}/${t.runs.length}`, passMark(t.allSeedsMeetTarget)]),
+      ),
+    );
+  }
+  return { speed, templates: results };
+}
