@@ -14,17 +14,21 @@ export interface OffPolicySpec {
   target?: number;
   /** Or: the final evaluation beats the mean training return of the first `baselineSteps` steps by `by`. */
   improvement?: { baselineSteps: number; by: number };
+  /** Rough ms per env step on one 2-core-machine thread (wasm), only to start the costliest runs first. */
+  msPerStep: number;
 }
 
+const cost = (spec: OffPolicySpec) => spec.budget * spec.msPerStep;
+
 export const OFF_POLICY_LEARNING: OffPolicySpec[] = [
-  { template: 'td3.pendulum', budget: 20_000, target: -200 },
-  { template: 'sac.pendulum', budget: 20_000, target: -200 },
-  { template: 'ddpg.pendulum', budget: 20_000, target: -200 },
-  { template: 'sac-v1.pendulum', budget: 30_000, target: -250 },
-  { template: 'dpg-onpolicy.pendulum', budget: 50_000, improvement: { baselineSteps: 5_000, by: 300 } },
-  { template: 'soft-q.cartpole', budget: 200_000, target: 475 },
-  { template: 'soft-q.acrobot', budget: 300_000, target: -100 },
-  { template: 'ddpg.mountaincar-continuous', budget: 300_000, target: 90 },
+  { template: 'td3.pendulum', budget: 20_000, target: -200, msPerStep: 20 },
+  { template: 'sac.pendulum', budget: 20_000, target: -200, msPerStep: 28 },
+  { template: 'ddpg.pendulum', budget: 20_000, target: -200, msPerStep: 15 },
+  { template: 'sac-v1.pendulum', budget: 30_000, target: -250, msPerStep: 35 },
+  { template: 'dpg-onpolicy.pendulum', budget: 50_000, improvement: { baselineSteps: 5_000, by: 300 }, msPerStep: 3 },
+  { template: 'soft-q.cartpole', budget: 200_000, target: 475, msPerStep: 1.3 },
+  { template: 'soft-q.acrobot', budget: 300_000, target: -100, msPerStep: 1.3 },
+  { template: 'ddpg.mountaincar-continuous', budget: 300_000, target: 90, msPerStep: 1.7 },
 ];
 
 /** CleanRL on PyTorch (OpenBLAS), this machine kind, learning phase (issue 6). */
@@ -112,13 +116,25 @@ export async function offPolicySuite(options: OffPolicyOptions, say: (text: stri
       ),
     );
   }
-  for (const spec of specs) {
-    const budget = options.quick ? Math.round(spec.budget / 5) : spec.budget;
-    const jobs = options.seeds.map((seed) => async (): Promise<CliRun> => {
+  // Every (template, seed) run in one pool, so --parallel N keeps N cores busy across templates;
+  // the costliest runs (per-step cost × budget, `costHint`) start first so the pool ends evenly.
+  const budgetOf = (spec: OffPolicySpec) => (options.quick ? Math.round(spec.budget / 5) : spec.budget);
+  const jobs = specs.flatMap((spec) => options.seeds.map((seed) => ({ spec, seed })));
+  const order = jobs.map((_, i) => i).sort((a, b) => cost(jobs[b].spec) - cost(jobs[a].spec));
+  const finished = await pool(
+    order.map((i) => async (): Promise<[number, CliRun]> => {
+      const { spec, seed } = jobs[i];
+      const budget = budgetOf(spec);
       status(`off-policy learning: ${spec.template}, seed ${seed}, ${budget.toLocaleString('en-US')} steps`);
-      return runCli({ template: spec.template, seed, backend: options.backend, steps: budget, outDir: join(options.runsRoot, `${spec.template}-s${seed}`), timeoutSeconds: 4 * 3600 });
-    });
-    const runs = await pool(jobs, options.parallel);
+      const run = await runCli({ template: spec.template, seed, backend: options.backend, steps: budget, outDir: join(options.runsRoot, `${spec.template}-s${seed}`), timeoutSeconds: 4 * 3600 });
+      return [i, run];
+    }),
+    options.parallel,
+  );
+  const runOf = new Map(finished);
+  for (const spec of specs) {
+    const budget = budgetOf(spec);
+    const runs = jobs.flatMap((job, i) => (job.spec === spec ? [runOf.get(i)!] : []));
     const records = runs.map((run) => {
       if (!run.ok) errors.push(run.error ?? `${spec.template} seed ${run.seed} failed`);
       const rows = readMetrics(run.outDir);

@@ -2,6 +2,10 @@
  * Backend selection. `auto` tries the native TensorFlow bindings (GPU, then CPU; both optional
  * dependencies, loaded only if installed), then WebAssembly, then pure JS. The choice is recorded
  * in the run summary.
+ *
+ * wasm threads (engine/wasm-threads.ts): `options.wasmThreads`, else the RLC_WASM_THREADS
+ * environment variable (`0`/`1`: single-threaded, `N`, or `auto` = available cores up to 4), else
+ * DEFAULT_WASM_THREADS. When threads cannot start, wasm runs single-threaded and one line says why.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { GraphError } from './errors.ts';
@@ -9,6 +13,15 @@ import type { Backend } from './graph/schema.ts';
 import { installFastSave, installGradientFixes } from './gradients.ts';
 import { installFastTanh } from './kernels.ts';
 import { tf } from './tf.ts';
+import { activateWasm, wasmThreadsFromEnv } from './wasm-threads.ts';
+
+/** wasm threads when neither the option nor RLC_WASM_THREADS says: stock single-threaded. */
+export const DEFAULT_WASM_THREADS = 1;
+
+export interface BackendOptions {
+  /** Threads for the wasm backend (≤ 1: single-threaded). Default: RLC_WASM_THREADS, else DEFAULT_WASM_THREADS. */
+  wasmThreads?: number;
+}
 
 export interface BackendChoice {
   /** tfjs backend name actually in use: tensorflow | wasm | cpu. */
@@ -36,7 +49,7 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-export async function selectBackend(requested: Backend): Promise<BackendChoice> {
+export async function selectBackend(requested: Backend, options: BackendOptions = {}): Promise<BackendChoice> {
   installGradientFixes();
   installFastSave();
   const attempts: [Backend, () => Promise<BackendChoice | null>][] = [
@@ -52,9 +65,17 @@ export async function selectBackend(requested: Backend): Promise<BackendChoice> 
     [
       'wasm',
       async () => {
-        if (!(await activate('wasm'))) return null;
+        let threads = options.wasmThreads;
+        try {
+          threads ??= wasmThreadsFromEnv() ?? DEFAULT_WASM_THREADS;
+        } catch (err) {
+          throw new GraphError('argument', (err as Error).message);
+        }
+        const wasm = await activateWasm({ threads });
+        if (!wasm.ok) return null;
         installFastTanh();
-        return { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm' };
+        const detail = '@tensorflow/tfjs-backend-wasm';
+        return { name: 'wasm', detail: wasm.threads > 1 ? `${detail} (${wasm.threads} threads)` : detail };
       },
     ],
     [
