@@ -541,6 +541,18 @@ export class Executor {
     this.episodeReturns.splice(0, this.episodeReturns.length, ...state.episodeReturns);
     this.episodeLengths.splice(0, this.episodeLengths.length, ...state.episodeLengths);
     this.episodeSteps.splice(0, this.episodeSteps.length, ...state.episodeSteps);
+    // Live changes made before the checkpoint (SET_PARAM) come back with it: a block need not
+    // save its live params itself. Block state loads afterwards and wins where it holds them too.
+    for (const [id, saved] of Object.entries(state.params ?? {})) {
+      const node = this.plan.nodes.get(id);
+      if (!node) continue;
+      const specs = node.def.params as Record<string, ParamSpec>;
+      for (const [name, value] of Object.entries(saved)) {
+        if (specs[name]?.live && this.runtimes.get(id)?.setParam && JSON.stringify(value) !== JSON.stringify(node.params[name])) {
+          this.setParam(id, name, value);
+        }
+      }
+    }
     for (const [id, runtime] of this.runtimes) {
       if (runtime.loadState && state.blocks[id] !== undefined) runtime.loadState(state.blocks[id]);
     }

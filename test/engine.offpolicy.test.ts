@@ -155,6 +155,42 @@ describe('step clock', () => {
     second.dispose();
     expect(rowsResumed.map(withoutTiming)).toEqual(rowsStraight.slice(2).map(withoutTiming));
   }, 60_000);
+
+  it('resumes TD3 exactly from a checkpoint between two delayed updates, with live changes made before it', async () => {
+    const graph = tiny('td3.pendulum', 10_000);
+    // After iteration 2: 200 stored transitions, 161 critic updates, so the every(2) clock is
+    // halfway to the next actor update when the checkpoint is taken.
+    const live: [string, string, number][] = [
+      ['collect', 'noiseSigma', 0.3],
+      ['smoothing', 'sigma', 0.4],
+      ['td_target', 'gamma', 0.9],
+      ['update_q1_target', 'tau', 0.02],
+      ['critic_opt', 'lr', 0.002],
+    ];
+    const change = (session: RunSession) => {
+      for (const [node, name, value] of live) session.executor.setParam(node, name, value);
+    };
+    const straight = new RunSession({ graph: structuredClone(graph), outDir: tempDir() });
+    await straight.prepare();
+    const rowsStraight = await iterations(straight, 1);
+    change(straight);
+    rowsStraight.push(...(await iterations(straight, 3)));
+    straight.dispose();
+    const dir = tempDir();
+    const first = new RunSession({ graph: structuredClone(graph), outDir: dir });
+    await first.prepare();
+    await iterations(first, 1);
+    change(first);
+    await iterations(first, 1);
+    first.checkpoint();
+    first.dispose();
+    const second = new RunSession({ graph: structuredClone(graph), outDir: dir, resume: true });
+    await second.prepare();
+    for (const [node, name, value] of live) expect(second.executor.plan.nodes.get(node)!.params[name], `${node}.${name}`).toBe(value);
+    const rowsResumed = await iterations(second, 2);
+    second.dispose();
+    expect(rowsResumed.map(withoutTiming)).toEqual(rowsStraight.slice(2).map(withoutTiming));
+  }, 60_000);
 });
 
 describe('compile errors name the node', () => {
@@ -175,6 +211,14 @@ describe('compile errors name the node', () => {
     const error = compileErrorOf(g);
     expect(error.nodeId).toBe('actor_loss');
     expect(error.message).toMatch(/reparameteri[sz]ed/);
+  });
+
+  it('a sampler whose learningStarts exceeds its replay buffer\'s capacity', () => {
+    const graph = template('td3.pendulum');
+    graph.nodes.find((n) => n.id === 'replay')!.params.capacity = 500;
+    const error = compileErrorOf(graph);
+    expect(error.nodeId).toBe('sample');
+    expect(error.message).toMatch(/learningStarts 1000 is more than replay buffer 'replay' can hold \(capacity 500\)/);
   });
 
   it('an every(k) clock with k < 1', () => {

@@ -21,6 +21,14 @@ export const replaySample = defineBlock({
   inputs: [{ name: 'buffer', type: 'Batch', doc: 'The replay buffer\'s contents.' }],
   outputs: [{ name: 'batch', type: 'Batch', doc: 'One minibatch per update (the buffer\'s fields).' }],
   batchFields: ({ inputFields }) => ({ batch: inputFields.buffer ?? [] }),
+  // A buffer that can never hold learningStarts rows would silently train nothing.
+  checkGraph: ({ params, node }) => {
+    const buffer = node.upstream('buffer')[0];
+    const capacity = buffer?.type === 'replay.buffer' ? Number(buffer.params.capacity) : Infinity;
+    return capacity < params.learningStarts
+      ? `learningStarts ${params.learningStarts} is more than replay buffer '${buffer!.id}' can hold (capacity ${capacity}): no minibatch would ever be drawn`
+      : null;
+  },
   create(ctx, params) {
     const rng = ctx.rng('sample');
     const indices = new Int32Array(params.batchSize);
