@@ -80,6 +80,58 @@ describe('step clock', () => {
     expect(inStep).toEqual(['replay', 'sample']);
   });
 
+  it('SAC: each optimizer steps only its own modules; targets move only through target.update', async () => {
+    const plan = compile(template('sac.pendulum'), blockRegistry());
+    // The TD target (next action, target critics, soft value) is a constant of the critic's step;
+    // the temperature's step differentiates only its own loss.
+    const critic = plan.cones.get('critic_opt')!;
+    expect(critic).toEqual(expect.arrayContaining(['q1', 'q2', 'q1_loss', 'q2_loss', 'critic_loss']));
+    for (const id of ['next_action', 'q1_next', 'q2_next', 'min_next', 'soft_next', 'td_target']) expect(critic).not.toContain(id);
+    expect(plan.cones.get('alpha_opt')).toEqual(['alpha_loss']);
+    expect(plan.cones.get('actor_opt')).not.toContain('q1');
+
+    const session = new RunSession({ graph: tiny('sac.pendulum', 1_000) });
+    await session.prepare();
+    const variables = new Map<string, { dataSync(): ArrayLike<number> }>();
+    for (const [id, runtime] of session.executor.runtimes) {
+      for (const [port, value] of Object.entries(runtime.resources ?? {})) {
+        const resource = value as { variables?: { dataSync(): ArrayLike<number> }[]; logAlpha?: { dataSync(): ArrayLike<number> } };
+        resource.variables?.forEach((v, i) => variables.set(`${id}.${port}[${i}]`, v));
+        if (resource.logAlpha) variables.set(`${id}.${port}.logAlpha`, resource.logAlpha);
+      }
+    }
+    const snapshot = () => new Map([...variables].map(([key, v]) => [key, Array.from(v.dataSync())]));
+    const changed = (before: Map<string, number[]>) => {
+      const after = snapshot();
+      return [...new Set([...before.keys()].filter((k) => after.get(k)!.some((x, i) => x !== before.get(k)![i])).map((k) => k.replace(/[.[].*$/, '')))].sort();
+    };
+    const seen: Record<string, string[]> = {};
+    for (const id of ['critic_opt', 'actor_opt', 'alpha_opt', 'update_q1_target']) {
+      const runtime = session.executor.runtimes.get(id)!;
+      if (runtime.optimize) {
+        const optimize = runtime.optimize.bind(runtime);
+        runtime.optimize = (...args) => {
+          const before = snapshot();
+          const out = optimize(...args);
+          seen[id] ??= changed(before);
+          return out;
+        };
+      } else {
+        const run = runtime.run!.bind(runtime);
+        runtime.run = (inputs, tick): Outputs => {
+          const before = snapshot();
+          const out = run(inputs, tick);
+          seen[id] ??= changed(before);
+          return out;
+        };
+      }
+    }
+    await iterations(session, 1);
+    session.dispose();
+    expect(variables.size).toBeGreaterThan(10);
+    expect(seen).toEqual({ critic_opt: ['q1_net', 'q2_net'], actor_opt: ['actor', 'actor_net'], alpha_opt: ['alpha'], update_q1_target: ['q1_target'] });
+  });
+
   it('every off-policy template compiles', () => {
     for (const name of OFF_POLICY) expect(() => compile(template(name), blockRegistry()), name).not.toThrow();
   });
