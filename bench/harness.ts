@@ -278,6 +278,16 @@ export function today(date = new Date()): string {
  * Merges `value` under `key` into bench/results/<date>.json: other keys (other suites run the
  * same day) are kept. The file is re-read just before the atomic write (temp file + rename).
  */
+/** The day's results file (empty when there is none or it cannot be read). */
+export function readResults(date = today()): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(join(RESULTS_DIR, `${date}.json`), 'utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function saveResults(key: string, value: unknown, date = today()): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, `${date}.json`);

@@ -36,7 +36,7 @@ export const CLEANRL_STEPS_PER_SECOND = { 'td3.pendulum': { oneThread: 192, twoT
 
 interface MetricsRecord {
   step: number;
-  returnMean?: number;
+  returnMean?: number | null;
   episodes?: number;
   iterationSeconds?: number;
   collectSeconds?: number;
@@ -54,14 +54,23 @@ function readMetrics(outDir: string): MetricsRecord[] {
   }
 }
 
-/** Mean training return of the episodes that finished within the first `steps` env steps. */
+/**
+ * Mean training return of the episodes that finished within the first `steps` env steps.
+ * `episodes` in metrics.jsonl is the running total; `returnMean` (null when none finished) is the
+ * mean over the episodes that finished in that iteration.
+ */
 export function baselineReturn(rows: MetricsRecord[], steps: number): number | null {
   let sum = 0;
   let count = 0;
+  let before = 0;
   for (const r of rows) {
-    if (r.step > steps || !r.episodes || r.returnMean === undefined) continue;
-    sum += r.returnMean * r.episodes;
-    count += r.episodes;
+    if (r.step > steps) break;
+    const finished = (r.episodes ?? before) - before;
+    before = r.episodes ?? before;
+    if (finished > 0 && typeof r.returnMean === 'number') {
+      sum += r.returnMean * finished;
+      count += finished;
+    }
   }
   return count ? sum / count : null;
 }
@@ -91,6 +100,8 @@ export interface OffPolicyOptions {
   quick: boolean;
   runsRoot: string;
   templates?: string[];
+  /** Recorded with each template's results. */
+  gitCommit?: string | null;
 }
 
 export async function offPolicySuite(options: OffPolicyOptions, say: (text: string) => void, status: (text: string) => void, errors: string[]) {
@@ -170,7 +181,7 @@ export async function offPolicySuite(options: OffPolicyOptions, say: (text: stri
         ]),
       ),
     );
-    results.push({ ...spec, budget, seedsPassing: records.filter((r) => r.pass).length, allSeedsMeetTarget: records.length > 0 && records.every((r) => r.pass), runs: records });
+    results.push({ ...spec, budget, measuredAt: new Date().toISOString(), gitCommit: options.gitCommit ?? null, seedsPassing: records.filter((r) => r.pass).length, allSeedsMeetTarget: records.length > 0 && records.every((r) => r.pass), runs: records });
   }
   if (results.length) {
     say(
@@ -182,4 +193,29 @@ export async function offPolicySuite(options: OffPolicyOptions, say: (text: stri
     );
   }
   return { speed, templates: results };
+}
+
+type Entry = { template: string } & Record<string, unknown>;
+interface PartialReport {
+  speed?: Entry[];
+  templates?: Entry[];
+  [key: string]: unknown;
+}
+
+/**
+ * A `--templates` rerun replaces only its own templates' entries in the day's `offpolicy` results
+ * (each entry carries the `gitCommit` and `measuredAt` of the run that measured it); the other
+ * templates' entries and speed rows are kept, in the suite's template order.
+ */
+export function mergeOffPolicyReport(previous: PartialReport | undefined, report: PartialReport): PartialReport {
+  if (!previous) return report;
+  const order = (name: string) => {
+    const i = OFF_POLICY_LEARNING.findIndex((s) => s.template === name);
+    return i < 0 ? OFF_POLICY_LEARNING.length : i;
+  };
+  const merge = <T extends { template: string }>(old: T[] = [], fresh: T[] = []) => {
+    const replaced = new Set(fresh.map((t) => t.template));
+    return [...old.filter((t) => !replaced.has(t.template)), ...fresh].sort((a, b) => order(a.template) - order(b.template));
+  };
+  return { ...report, speed: merge(previous.speed, report.speed), templates: merge(previous.templates, report.templates) };
 }

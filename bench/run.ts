@@ -36,11 +36,12 @@ import {
   round,
   runCli,
   runPart,
+  readResults,
   saveResults,
   table,
   today,
 } from './harness.ts';
-import { offPolicySuite } from './offpolicy.ts';
+import { mergeOffPolicyReport, offPolicySuite } from './offpolicy.ts';
 import { type AblationOptions, AblationUsageError, ppoAblationSuite, type ScoreSource } from './ppo-ablation.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -709,19 +710,21 @@ async function main(): Promise<number> {
     }
     if (options.suite === 'offpolicy') {
       const startedAt = new Date();
-      const report = await offPolicySuite({ ...options, templates: flags.templates }, say, status, errors);
+      const machine = machineInfo();
+      const report = await offPolicySuite({ ...options, templates: flags.templates, gitCommit: machine.gitCommit }, say, status, errors);
       const finishedAt = new Date();
+      const previous = flags.templates ? (readResults(date)[`offpolicy${suffix}`] as Parameters<typeof mergeOffPolicyReport>[0]) : undefined;
       written.add(
-        saveResults(`offpolicy${suffix}`, {
+        saveResults(`offpolicy${suffix}`, mergeOffPolicyReport(previous, {
           suite: 'offpolicy',
           quick: options.quick,
           startedAt: startedAt.toISOString(),
           finishedAt: finishedAt.toISOString(),
           durationSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
           options: { backend: options.backend, seeds: options.seeds, parallel: options.parallel },
-          machine: { ...machineInfo(), loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+          machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
           ...report,
-        }, date),
+        }), date),
       );
     }
     if (options.suite === 'ppo-ablation') {

@@ -180,7 +180,7 @@ describe('step clock', () => {
       rows.push(...(await iterations(session, 2)));
       expect(session.memory().numTensors, name).toBe(before);
       const last = rows[rows.length - 1] as Record<string, unknown>;
-      expect(last.step, name).toBe(name === 'dpg-onpolicy.pendulum' ? 16 * 400 : 400);
+      expect(last.step, name).toBe(name === 'dpg-onpolicy.pendulum' ? 4 * 400 : 400);
       expect(last['replay.fill'] ?? 'no replay', name).toBe(name === 'dpg-onpolicy.pendulum' ? 'no replay' : 400);
       const losses = Object.keys(last).filter((k) => k.endsWith('.loss'));
       expect(losses.length, `${name}: ${Object.keys(last).join(', ')}`).toBeGreaterThan(0);
