@@ -85,7 +85,7 @@ describe('keyboard editing in chromium', () => {
 
     // Palette: type a search, Tab to the item, Enter adds the block.
     await pressUntil((f) => f.testId === 'palette-search', 'the palette search');
-    await page.keyboard.type('entropy');
+    await page.keyboard.type('entropy bonus'); // 'entropy' alone also finds the temperature α block
     await page.keyboard.press('Tab');
     expect((await focused()).testId).toBe('palette-loss.entropy');
     await page.keyboard.press('Enter');
@@ -166,7 +166,7 @@ describe('keyboard editing in chromium', () => {
     await page.goto(server.url);
     await openTemplate(page, PPO);
     await pressUntil((f) => f.testId === 'palette-search', 'the palette search');
-    await page.keyboard.type('entropy');
+    await page.keyboard.type('entropy bonus'); // 'entropy' alone also finds the temperature α block
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('node-entropy2').count()).toBe(1);
