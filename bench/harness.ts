@@ -274,10 +274,6 @@ export function today(date = new Date()): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/**
- * Merges `value` under `key` into bench/results/<date>.json: other keys (other suites run the
- * same day) are kept. The file is re-read just before the atomic write (temp file + rename).
- */
 /** The day's results file (empty when there is none or it cannot be read). */
 export function readResults(date = today()): Record<string, unknown> {
   try {
@@ -288,6 +284,10 @@ export function readResults(date = today()): Record<string, unknown> {
   }
 }
 
+/**
+ * Merges `value` under `key` into bench/results/<date>.json: other keys (other suites run the
+ * same day) are kept. The file is re-read just before the atomic write (temp file + rename).
+ */
 export function saveResults(key: string, value: unknown, date = today()): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, `${date}.json`);
