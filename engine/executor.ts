@@ -154,7 +154,7 @@ export class Executor {
     for (const step of this.plan.iteration) {
       // Step collectors (off-policy) interleave acting and learning: they run in learnPhase.
       if (this.plan.nodes.get(step.id)!.def.role !== 'collector' || step.kind === 'loop') continue;
-      tf.tidy(() => this.runStep(step, this.tick!));
+      tf.tidy(() => drain(this.runStep(step, this.tick!)));
     }
     this.collectSeconds = (performance.now() - this.iterationStart) / 1000;
     this.advantageSeconds = 0;
@@ -162,14 +162,31 @@ export class Executor {
 
   /** Second half: everything else in schedule order, then the end-of-iteration hooks. */
   learnPhase(): IterationRecord {
+    return drain(this.learnSlices());
+  }
+
+  /**
+   * The learning half as resumable slices: it yields after every body of a loop (each env step of
+   * a step collector, each minibatch), so that a host can hand the event loop back between slices
+   * (Stop, Pause, editor messages) without changing what is computed. The iteration's tensor scope
+   * stays open across yields; code run in between must keep what it makes inside its own tidy.
+   * After `cutIteration()` the loops stop at the next slice boundary and the iteration ends early
+   * (Stop in the middle of a long off-policy iteration).
+   */
+  *learnSlices(): Generator<void, IterationRecord> {
     const tick = this.tick ?? this.makeTick();
-    tf.tidy(() => {
+    const engine = tf.engine();
+    engine.startScope();
+    try {
       for (const step of this.plan.iteration) {
         if (this.plan.nodes.get(step.id)!.def.role === 'collector' && step.kind !== 'loop') continue;
-        this.runStep(step, tick);
+        yield* this.runStep(step, tick);
       }
       this.endScope(0);
-    });
+    } finally {
+      engine.endScope();
+    }
+    this.cutRequested = false;
     this.values.clear();
     this.tick = undefined;
     const learnSeconds = Math.max(0, (performance.now() - this.iterationStart) / 1000 - this.collectSeconds);
@@ -191,6 +208,13 @@ export class Executor {
       learnSeconds,
       advantageSeconds: this.advantageSeconds,
     };
+  }
+
+  private cutRequested = false;
+
+  /** Ends the iteration in progress at the next slice boundary (its loops stop early). */
+  cutIteration(): void {
+    this.cutRequested = true;
   }
 
   private makeTick(): Tick {
@@ -230,7 +254,8 @@ export class Executor {
     };
   }
 
-  private runStep(step: Step, tick: Tick): void {
+  /** Runs one step of the plan; a generator that yields after each loop body (see learnSlices). */
+  private *runStep(step: Step, tick: Tick): Generator<void, void> {
     switch (step.kind) {
       case 'node':
         this.runNode(step.id, tick);
@@ -247,7 +272,12 @@ export class Executor {
         // (replay, updates) as learning.
         const collecting = node.def.role === 'collector';
         const records = runtime.updates!(inputs, tick)[Symbol.iterator]();
+        const engine = tf.engine();
         for (;;) {
+          if (this.cutRequested) {
+            records.return?.();
+            break;
+          }
           const start = collecting ? performance.now() : 0;
           let next: IteratorResult<Outputs>;
           try {
@@ -259,10 +289,15 @@ export class Executor {
           if (next.done) break;
           this.keptByDepth.push([]);
           this.values.set(step.id, next.value);
-          tf.tidy(() => {
-            for (const inner of step.body) this.runStep(inner, tick);
-          });
+          // A tidy scope that may stay open across the body's own yields (nested loops).
+          engine.startScope();
+          try {
+            for (const inner of step.body) yield* this.runStep(inner, tick);
+          } finally {
+            engine.endScope();
+          }
           this.endScope(depth);
+          yield;
         }
         return;
       }
@@ -579,4 +614,12 @@ function asNodeError(error: unknown, node: PlanNode, verb: string): Error {
   if (error instanceof GraphError || error instanceof NonFiniteError) return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new GraphError('runtime', `block '${node.id}' (${node.def.type}) ${verb}: ${detail}`, { nodeId: node.id });
+}
+
+/** Runs a generator to its end (the synchronous path of sliced work). */
+export function drain<T>(work: Generator<void, T>): T {
+  for (;;) {
+    const next = work.next();
+    if (next.done) return next.value;
+  }
 }

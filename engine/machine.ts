@@ -8,7 +8,7 @@
  * emits `progress`, `metrics`, `log`, `error` and `summary` events. The CLI drives it; the editor
  * will drive the same machine through the engine host.
  */
-import { assign, createActor, emit, fromPromise, setup } from 'xstate';
+import { assign, createActor, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { GraphError, GraphErrors } from './errors.ts';
 import type { MetricsRow } from './run-folder.ts';
 import { type Progress, RunSession, type SessionOptions, type Summary } from './session.ts';
@@ -42,6 +42,9 @@ export interface RunContext {
   summary: Summary | undefined;
 }
 
+/** What one learning half gives the machine: a finished iteration, or none (suspended by Pause). */
+type LearnOutput = { suspended: true } | { suspended: false; row: MetricsRow; progress: Progress };
+
 /** Yield to the event loop so that PAUSE/STOP/SIGINT are seen between phases. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -68,26 +71,41 @@ export const runMachine = setup({
       await yieldToLoop();
       input.session.collect();
     }),
-    learn: fromPromise<{ row: MetricsRow; progress: Progress }, { session: RunSession }>(async ({ input }) => {
-      const { row, progress } = input.session.learn();
-      return { row, progress };
+    learn: fromPromise<LearnOutput, { session: RunSession }>(async ({ input }) => {
+      const outcome = await input.session.learnCooperatively();
+      if (outcome === 'suspended') return { suspended: true };
+      return { suspended: false, row: outcome.row, progress: outcome.progress };
     }),
     evaluate: fromPromise<Summary['eval'], { session: RunSession }>(async ({ input }) => {
       await yieldToLoop();
       return input.session.evaluate(20);
     }),
-    finish: fromPromise<void, { session: RunSession }>(async ({ input }) => {
+    finish: fromPromise<LearnOutput, { session: RunSession }>(async ({ input }) => {
+      // Stop while paused part-way through an iteration: the iteration ends where it was.
+      const outcome = input.session.cutPending();
       input.session.checkpoint();
+      return outcome ? { suspended: false, row: outcome.row, progress: outcome.progress } : { suspended: true };
     }),
   },
   guards: {
     wantsRun: ({ context }) => context.intent === 'run',
     wantsStep: ({ context }) => context.intent === 'step',
-    finished: ({ context }) => context.session.finished,
+    finished: ({ context }) => context.session.finished && !context.session.midIteration,
+    suspended: ({ event }) => (event as unknown as { output: LearnOutput }).output.suspended,
     stopRequested: ({ context }) => context.stopRequested,
     pauseRequested: ({ context }) => context.pauseRequested || context.stepOnce,
   },
   actions: {
+    /** Metrics and progress of a finished iteration (nothing for a suspended one). */
+    emitIteration: enqueueActions(({ enqueue, event }) => {
+      const output = (event as unknown as { output?: LearnOutput }).output;
+      if (!output || output.suspended) return;
+      enqueue.emit({ type: 'metrics', row: output.row });
+      enqueue.emit({ type: 'progress', progress: output.progress });
+    }),
+    // The session polls these between slices of a long iteration (see RunSession.learnCooperatively).
+    interruptForStop: ({ context }) => void (context.session.interrupt.stop = true),
+    interruptForPause: ({ context }) => void (context.session.interrupt.pause = true),
     setParam: ({ context, event }) => {
       if (event.type !== 'SET_PARAM') return;
       context.session.executor.setParam(event.node, event.param, event.value);
@@ -124,8 +142,8 @@ export const runMachine = setup({
         onError: { target: 'failed', actions: assign({ error: ({ event }) => describe(event.error, 'compiling') }) },
       },
       on: {
-        STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) },
-        PAUSE: { actions: assign({ pauseRequested: true }) },
+        STOP: { actions: [assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }), 'interruptForStop'] },
+        PAUSE: { actions: [assign({ pauseRequested: true }), 'interruptForPause'] },
       },
     },
     ready: {
@@ -143,8 +161,8 @@ export const runMachine = setup({
     running: {
       initial: 'collecting',
       on: {
-        PAUSE: { actions: assign({ pauseRequested: true }) },
-        STOP: { actions: assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }) },
+        PAUSE: { actions: [assign({ pauseRequested: true }), 'interruptForPause'] },
+        STOP: { actions: [assign({ stopRequested: true, stopReason: ({ event }) => event.reason ?? 'stop' }), 'interruptForStop'] },
         SET_PARAM: { actions: 'setParam' },
       },
       states: {
@@ -162,37 +180,27 @@ export const runMachine = setup({
             src: 'learn',
             input: ({ context }) => ({ session: context.session }),
             onDone: [
+              // Paused part-way: the iteration goes on where it was on Resume or Step.
+              { guard: 'suspended', target: '#run.paused' },
               {
                 guard: 'finished',
                 target: 'evaluating',
-                actions: [
-                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
-                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
-                ],
+                actions: 'emitIteration',
               },
               {
                 guard: 'stopRequested',
                 target: '#run.stopping',
-                actions: [
-                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
-                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
-                ],
+                actions: 'emitIteration',
               },
               {
                 guard: 'pauseRequested',
                 target: '#run.paused',
-                actions: [
-                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
-                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
-                ],
+                actions: 'emitIteration',
               },
               {
                 target: 'collecting',
                 reenter: true,
-                actions: [
-                  emit(({ event }) => ({ type: 'metrics' as const, row: event.output.row })),
-                  emit(({ event }) => ({ type: 'progress' as const, progress: event.output.progress })),
-                ],
+                actions: 'emitIteration',
               },
             ],
             onError: { target: '#run.failed', actions: assign({ error: ({ event }) => describe(event.error, 'learning') }) },
@@ -212,7 +220,7 @@ export const runMachine = setup({
       },
     },
     paused: {
-      entry: assign({ pauseRequested: false, stepOnce: false }),
+      entry: [assign({ pauseRequested: false, stepOnce: false }), ({ context }) => void (context.session.interrupt.pause = false)],
       on: {
         RESUME: 'running',
         START: 'running',
@@ -228,6 +236,7 @@ export const runMachine = setup({
         onDone: {
           target: 'done',
           actions: [
+            'emitIteration',
             assign({
               summary: ({ context }) =>
                 context.summary ??

@@ -7,7 +7,7 @@ import { compile, type Plan } from './compiler.ts';
 import type { EnvSpec, VecEnv } from './env.ts';
 import type { EnvResource, PolicyResource } from './block.ts';
 import { recordEpisode, type RecordedEpisode } from './evaluate.ts';
-import { Executor, type IterationRecord } from './executor.ts';
+import { drain, Executor, type IterationRecord } from './executor.ts';
 import { deriveSeed } from './rng.ts';
 import type { GraphFile } from './graph/schema.ts';
 import { blockRegistry, type BlockRegistry } from './registry.ts';
@@ -51,6 +51,12 @@ export interface Summary {
   /** Wall seconds (this run, all sessions) at which firstStepReaching was reached. */
   secondsReaching: Record<string, number | null>;
   [extra: string]: unknown;
+}
+
+export interface IterationOutcome {
+  record: IterationRecord;
+  row: MetricsRow;
+  progress: Progress;
 }
 
 const WINDOW = 20;
@@ -187,13 +193,68 @@ export class RunSession {
   }
 
   collect(): void {
+    if (this.pending) return; // an iteration paused in its learning half goes on where it was
     this.frames.take(); // frames belong to one iteration
     this.executor.collectPhase();
   }
 
   /** Learning half of the iteration; records metrics; writes a checkpoint when one is due. */
-  learn(): { record: IterationRecord; row: MetricsRow; progress: Progress } {
-    const record = this.executor.learnPhase();
+  learn(): IterationOutcome {
+    const slices = this.pending ?? this.executor.learnSlices();
+    this.pending = undefined;
+    return this.record(drain(slices));
+  }
+
+  /** The learning half of the iteration in progress, if it was suspended part-way (Pause). */
+  private pending: Generator<void, IterationRecord> | undefined;
+  /** Set by the host: ask the iteration in progress to suspend (Pause) or end early (Stop). */
+  readonly interrupt = { pause: false, stop: false };
+
+  get midIteration(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /**
+   * The learning half, handing the event loop back every `sliceMs` (between env steps of a step
+   * collector, between minibatches) so that Stop, Pause and editor messages are seen during long
+   * iterations. On `interrupt.stop` the iteration ends early (its loops stop) and is recorded; on
+   * `interrupt.pause` it is suspended and the next call goes on where it stopped, so a paused run
+   * computes exactly what an uninterrupted one does.
+   */
+  async learnCooperatively(sliceMs = 25): Promise<IterationOutcome | 'suspended'> {
+    const slices = (this.pending ??= this.executor.learnSlices());
+    let since = performance.now();
+    for (;;) {
+      let next: IteratorResult<void, IterationRecord>;
+      try {
+        next = slices.next();
+      } catch (error) {
+        this.pending = undefined;
+        throw error;
+      }
+      if (next.done) {
+        this.pending = undefined;
+        return this.record(next.value);
+      }
+      if (performance.now() - since < sliceMs) continue;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      since = performance.now();
+      if (this.disposed) return 'suspended';
+      if (this.interrupt.stop) this.executor.cutIteration();
+      else if (this.interrupt.pause) return 'suspended';
+    }
+  }
+
+  /** Ends a suspended iteration early and records it (Stop while paused part-way). */
+  cutPending(): IterationOutcome | undefined {
+    const slices = this.pending;
+    if (!slices) return undefined;
+    this.executor.cutIteration();
+    this.pending = undefined;
+    return this.record(drain(slices));
+  }
+
+  private record(record: IterationRecord): IterationOutcome {
     this.trackThreshold(record.episodes.length);
     const row = this.metricsRow(record);
     this.folder?.appendMetrics(row);
@@ -352,6 +413,8 @@ export class RunSession {
 
   dispose(): void {
     this.disposed = true;
+    this.pending?.return(undefined as never); // closes the iteration's tensor scope
+    this.pending = undefined;
     this.executor?.dispose();
   }
 }

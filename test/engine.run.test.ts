@@ -148,18 +148,21 @@ describe('run engine', () => {
         }
       });
     });
-    expect(metrics).toHaveLength(1);
+    // Pause takes effect within the first iteration's learning half (suspended part-way) or,
+    // if that half was shorter than a slice, at its end.
+    const before = metrics.length;
+    expect(before).toBeLessThanOrEqual(1);
     actor.send({ type: 'SET_PARAM', node: 'adam', param: 'lr', value: 1e-4 });
     actor.send({ type: 'STEP' });
     await new Promise<void>((resolve) => {
       const sub = actor.subscribe((s) => {
-        if (s.value === 'paused' && metrics.length === 2) {
+        if (s.value === 'paused' && metrics.length === before + 1) {
           sub.unsubscribe();
           resolve();
         }
       });
     });
-    expect(metrics[1]['adam.lr'] ?? null).toBeNull(); // lr is not wired to metrics in the template
+    expect(metrics[before]['adam.lr'] ?? null).toBeNull(); // lr is not wired to metrics in the template
     expect(actor.getSnapshot().context.session.plan.nodes.get('adam')!.params.lr).toBe(1e-4);
     actor.send({ type: 'RESUME' });
     expect(await whenFinished(actor)).toBe('done');
