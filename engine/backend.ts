@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { GraphError } from './errors.ts';
 import type { Backend } from './graph/schema.ts';
 import { installFastSave, installGradientFixes } from './gradients.ts';
-import { installFastTanh } from './kernels.ts';
+import { installFastMatrixKernels, installFastTanh } from './kernels.ts';
 import { tf } from './tf.ts';
 import { activateWasm, wasmThreadsFromEnv } from './wasm-threads.ts';
 
@@ -74,6 +74,7 @@ export async function selectBackend(requested: Backend, options: BackendOptions 
         const wasm = await activateWasm({ threads });
         if (!wasm.ok) return null;
         installFastTanh();
+        installFastMatrixKernels();
         const detail = '@tensorflow/tfjs-backend-wasm';
         return { name: 'wasm', detail: wasm.threads > 1 ? `${detail} (${wasm.threads} threads)` : detail };
       },

@@ -57,3 +57,80 @@ export function installFastTanh(): void {
   // The stock setupFunc already bound its wasm function when the backend started.
   tf.registerKernel({ kernelName: 'Tanh', backendName: 'wasm', kernelFunc });
 }
+
+interface WasmHeapBackend extends WasmBackendLike {
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Below this many elements the stock kernel's call overhead is no worse than ours. */
+const SMALL_2D = 4096;
+
+/**
+ * Transpose and Sum over axis 0 of float32 matrices: the wasm Transpose kernel is a generic n-d
+ * loop (1.0 ms for 256×256 on the CI machine, more than half a 256×256·256×256 matMul) and Sum over
+ * axis 0 transposes first (0.28 ms). Both sit in every dense layer's backward pass (xᵀ·δ for the
+ * weight gradient, W·δᵀ for the input gradient, Σ δ for the bias), three to six times per network
+ * and update. A cache-blocked loop over the wasm heap in JS does the same copy or sum in ~0.1 ms,
+ * with identical values (a transpose moves values; the column sum adds rows in the same order).
+ */
+let installedMatrixKernels = false;
+
+export function installFastMatrixKernels(): void {
+  if (installedMatrixKernels) return;
+  const stockTranspose = tf.getKernel('Transpose', 'wasm');
+  const stockSum = tf.getKernel('Sum', 'wasm');
+  if (!stockTranspose || !stockSum) return;
+  installedMatrixKernels = true;
+
+  const transpose: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const perm = (attrs as { perm: number[] }).perm;
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || perm[0] !== 1 || x.shape[0] * x.shape[1] < SMALL_2D) {
+      return stockTranspose.kernelFunc({ inputs, backend, attrs });
+    }
+    const wasm = backend as unknown as WasmHeapBackend;
+    const [rows, cols] = x.shape;
+    const out = wasm.makeOutput([cols, rows], 'float32');
+    // Views after the allocation: growing the heap detaches earlier ones.
+    const src = wasm.typedArrayFromHeap(x) as Float32Array;
+    const dst = wasm.typedArrayFromHeap(out) as Float32Array;
+    const B = 32;
+    for (let i0 = 0; i0 < rows; i0 += B) {
+      const i1 = Math.min(i0 + B, rows);
+      for (let j0 = 0; j0 < cols; j0 += B) {
+        const j1 = Math.min(j0 + B, cols);
+        for (let i = i0; i < i1; i++) {
+          const rowStart = i * cols;
+          for (let j = j0; j < j1; j++) dst[j * rows + i] = src[rowStart + j];
+        }
+      }
+    }
+    return out;
+  };
+
+  const sum: KernelFunc = ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = Array.isArray(axis) ? axis : [axis];
+    const overRows = axes.length === 1 && (axes[0] === 0 || axes[0] === -2);
+    if (x.shape.length !== 2 || x.dtype !== 'float32' || !overRows || x.shape[0] * x.shape[1] < SMALL_2D) {
+      return stockSum.kernelFunc({ inputs, backend, attrs });
+    }
+    const wasm = backend as unknown as WasmHeapBackend;
+    const [rows, cols] = x.shape;
+    const out = wasm.makeOutput(keepDims ? [1, cols] : [cols], 'float32');
+    const src = wasm.typedArrayFromHeap(x) as Float32Array;
+    const dst = wasm.typedArrayFromHeap(out) as Float32Array;
+    dst.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const rowStart = i * cols;
+      for (let j = 0; j < cols; j++) dst[j] += src[rowStart + j];
+    }
+    return out;
+  };
+
+  tf.unregisterKernel('Transpose', 'wasm');
+  tf.registerKernel({ kernelName: 'Transpose', backendName: 'wasm', kernelFunc: transpose });
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: sum });
+}

@@ -92,4 +92,35 @@ describe('wasm kernel replacements', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('fast 2-D Transpose and column Sum give exactly what the stock kernels give, and fall back where they do not apply', async () => {
+    const { installFastMatrixKernels } = await import('../engine/kernels.ts');
+    await tf.setBackend('wasm');
+    const cases: [number, number][] = [[256, 256], [70, 130], [1, 5000], [5000, 1], [33, 200], [8, 8]];
+    const stock = cases.map(([r, c], k) => {
+      const x = tf.randomNormal([r, c], 0, 1, 'float32', k + 1);
+      const out = [tf.transpose(x), tf.sum(x, 0), tf.sum(x, -2, true), tf.sum(x, 1), tf.sum(x)].map((t) => Array.from(t.dataSync()));
+      x.dispose();
+      return out;
+    });
+    installFastMatrixKernels();
+    cases.forEach(([r, c], k) => {
+      const x = tf.randomNormal([r, c], 0, 1, 'float32', k + 1);
+      const fast = [tf.transpose(x), tf.sum(x, 0), tf.sum(x, -2, true), tf.sum(x, 1), tf.sum(x)];
+      expect(fast[0].shape).toEqual([c, r]);
+      expect(fast[2].shape).toEqual([1, c]);
+      fast.forEach((t, i) => expect(Array.from(t.dataSync()), `${r}x${c} op ${i}`).toEqual(stock[k][i]));
+      tf.dispose([x, ...fast]);
+    });
+    // Other ranks, permutations and dtypes go to the stock kernels.
+    const cube = tf.range(0, 2 * 3 * 4).reshape([2, 3, 4]);
+    expect(Array.from(tf.transpose(cube, [2, 0, 1]).dataSync()).slice(0, 6)).toEqual([0, 4, 8, 12, 16, 20]);
+    expect(Array.from(tf.sum(tf.ones([100, 100], 'int32'), 0).dataSync()).slice(0, 2)).toEqual([100, 100]);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.transpose(tf.ones([128, 64]));
+      tf.sum(tf.ones([128, 64]), 0);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

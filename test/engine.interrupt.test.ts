@@ -116,7 +116,7 @@ describe('interrupting a long iteration', () => {
     resumed.collect();
     const next = resumed.learn().row;
     expect(next.iteration).toBe(2);
-    expect(next.step).toBe(metrics[0].step + 3_000);
+    expect(next.step).toBe(Number(metrics[0].step) + 3_000);
     resumed.dispose();
   }, 120_000);
 
