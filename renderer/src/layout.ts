@@ -86,7 +86,7 @@ export async function layoutGraph(doc: GraphFile, sizes: Map<string, Size>): Pro
     const label = e.from.field ? 6.1 * e.from.field.length + 8 : 0;
     links.push({ from, fromY: PORT_TOP + PORT_ROW * out, to, toY: PORT_TOP + PORT_ROW * inp, level: isResourceType(type) ? 0.05 : 0.5, label });
   }
-  untangle(blocks, links);
+  await untangle(blocks, links);
   const top = Math.min(...blocks.map((b) => b.y));
   // x to 10 px rather than the grid, to keep the columns 250 px apart.
   return blocks.map((b) => ({ id: b.id, x: Math.round((b.x + 40) / 10) * 10, y: snap(b.y - top + 40) }));
@@ -95,8 +95,19 @@ export async function layoutGraph(doc: GraphFile, sizes: Map<string, Size>): Pro
 /** Where the port handles sit below a block's top: its head, then 19-px port rows (BlockNode.tsx, styles.css .port-row). */
 const PORT_TOP = 43;
 const PORT_ROW = 19;
-/** The height a layout should keep under: the canvas of a 1440×900 window at READABLE_ZOOM (test/templates.layout.test.ts). */
+/**
+ * The height a layout should keep under: the canvas of a 1440×900 window at READABLE_ZOOM; graphs
+ * of more than LARGE_GRAPH blocks (TD3, SAC: twin critics, targets, temperature) may take one
+ * vertical pan more (test/templates.layout.test.ts).
+ */
 const BAND_HEIGHT = 700;
+const BAND_HEIGHT_LARGE = 960;
+const LARGE_GRAPH = 30;
+/** Random restarts: a fixed number, so that the same graph always gets the same layout. */
+const KICKS = 12;
+const KICKS_LARGE = 30;
+/** Least horizontal gap between a block and the next one along an edge (test/templates.layout.test.ts). */
+const EDGE_GAP = 40;
 
 interface Placed {
   id: string;
@@ -124,8 +135,16 @@ interface Link {
  * stays low; while some still do, a few random kicks (seeded: the same graph gets the same
  * layout) and greedy passes again, keeping the best. (Templates: elk's 7–22 down to 0–2.)
  */
-function untangle(blocks: Placed[], links: Link[]): void {
+async function untangle(blocks: Placed[], links: Link[]): Promise<void> {
+  // Seconds of work on a 36-block graph: the page stays responsive between passes and restarts.
+  let lastYield = performance.now();
+  const breathe = async () => {
+    if (performance.now() - lastYield < 40) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    lastYield = performance.now();
+  };
   const pad = { x: 4, y: 6 };
+  const bandLimit = blocks.length > LARGE_GRAPH ? BAND_HEIGHT_LARGE : BAND_HEIGHT;
   /** Points along a link's bezier (x, y pairs), as drawn for the blocks' current places. */
   const trace = (l: Link): number[] => {
     const a = blocks[l.from];
@@ -157,7 +176,7 @@ function untangle(blocks: Placed[], links: Link[]): void {
   };
   const band = (): number => {
     const height = Math.max(...blocks.map((b) => b.y + b.height)) - Math.min(...blocks.map((b) => b.y));
-    return height + 50 * Math.max(0, height - BAND_HEIGHT);
+    return height + 50 * Math.max(0, height - bandLimit);
   };
   const clash = (a: Placed, b: Placed) => a !== b && a.x < b.x + b.width + 10 && b.x < a.x + a.width + 10 && a.y < b.y + b.height + 30 && b.y < a.y + a.height + 30;
   /** Cost of one link drawn along `points`: 1000 per block it crosses or its label lies on, plus its slope. */
@@ -187,43 +206,66 @@ function untangle(blocks: Placed[], links: Link[]): void {
     links.forEach((l, k) => (cost += linkCost(l, traces[k])));
     return cost;
   };
-  const greedy = () => {
+  /** How far block i may slide left or right and keep every edge left to right (EDGE_GAP clear, field label included). */
+  const slack = (i: number): [number, number] => {
+    let [lo, hi] = [-Infinity, Infinity];
+    for (const k of touching[i]) {
+      const l = links[k];
+      if (l.to === i && l.from !== i) lo = Math.max(lo, blocks[l.from].x + blocks[l.from].width + EDGE_GAP + l.label);
+      if (l.from === i && l.to !== i) hi = Math.min(hi, blocks[l.to].x - EDGE_GAP - l.label - blocks[i].width);
+    }
+    return [lo, hi];
+  };
+  /** Moves block i to the best of `candidates` (x or y values), returns whether it moved. */
+  const tryMoves = (i: number, axis: 'x' | 'y', candidates: number[]): boolean => {
+    const b = blocks[i];
+    const start = b[axis];
+    let [best, bestAt] = [local(i), start];
+    for (const at of candidates) {
+      if (at === start) continue;
+      b[axis] = at;
+      const c = local(i);
+      if (c < best) [best, bestAt] = [c, at];
+    }
+    b[axis] = bestAt;
+    if (bestAt === start) return false;
+    for (const k of touching[i]) traces[k] = trace(links[k]);
+    return true;
+  };
+  const greedy = async () => {
     for (let pass = 0; pass < 6; pass++) {
+      await breathe();
       let moved = false;
       blocks.forEach((b, i) => {
-        const start = b.y;
-        let [best, bestY] = [local(i), start];
-        for (let dy = -300; dy <= 300; dy += 20) {
-          if (dy === 0) continue;
-          b.y = start + dy;
-          const c = local(i);
-          if (c < best) [best, bestY] = [c, b.y];
-        }
-        b.y = bestY;
-        if (bestY !== start) {
-          moved = true;
-          for (const k of touching[i]) traces[k] = trace(links[k]);
-        }
+        const ys: number[] = [];
+        for (let dy = -300; dy <= 300; dy += 20) ys.push(b.y + dy);
+        if (tryMoves(i, 'y', ys)) moved = true;
+        // Sideways within the block's slack: a long edge may pass where the block stood.
+        const [lo, hi] = slack(i);
+        const xs: number[] = [];
+        for (let dx = -250; dx <= 250; dx += 25) if (b.x + dx >= lo && b.x + dx <= hi && b.x + dx >= 0) xs.push(b.x + dx);
+        if (xs.length && tryMoves(i, 'x', xs)) moved = true;
       });
       if (!moved) break;
     }
   };
   const retrace = () => links.forEach((l, k) => (traces[k] = trace(l)));
-  greedy();
-  let best = blocks.map((b) => b.y);
+  await greedy();
+  let best = blocks.map((b) => [b.x, b.y] as const);
   let bestCost = total();
   let seed = 7;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  for (let kick = 0; kick < 12 && bestCost >= 1000; kick++) {
-    const top = Math.min(...best);
-    for (let m = 0; m < 2; m++) blocks[Math.floor(random() * blocks.length)].y = top + 20 * Math.floor((random() * BAND_HEIGHT) / 20);
+  const kicks = blocks.length > LARGE_GRAPH ? KICKS_LARGE : KICKS;
+  for (let kick = 0; kick < kicks && bestCost >= 1000; kick++) {
+    const top = Math.min(...best.map(([, y]) => y));
+    for (let m = 0; m < 2; m++) blocks[Math.floor(random() * blocks.length)].y = top + 20 * Math.floor((random() * bandLimit) / 20);
     retrace();
-    greedy();
+    await greedy();
     const cost = total();
-    if (cost < bestCost) [best, bestCost] = [blocks.map((b) => b.y), cost];
-    else blocks.forEach((b, i) => (b.y = best[i]));
+    if (cost < bestCost) [best, bestCost] = [blocks.map((b) => [b.x, b.y] as const), cost];
+    else blocks.forEach((b, i) => ([b.x, b.y] = best[i]));
   }
-  blocks.forEach((b, i) => (b.y = best[i]));
+  blocks.forEach((b, i) => ([b.x, b.y] = best[i]));
 }
 
 /**
@@ -236,13 +278,22 @@ export const READABLE_ZOOM = 0.75;
  * The view a graph opens with (and gets after auto layout): all of it when it fits the pane at a
  * readable zoom (never above 1:1); otherwise READABLE_ZOOM, starting at the graph's left edge —
  * the data sources, the env — and its top, so the user pans along the flow instead of squinting.
- * The left margin keeps the zoom controls (bottom left) off the first column of blocks.
+ * Where the graph is taller than the pane and `focus` (the env block) would fall below it, the
+ * view is moved down to show it. The left margin keeps the zoom controls (bottom left) off the
+ * first column of blocks.
  */
-export function readableViewport(bounds: Rect, pane: { width: number; height: number }, margin = { left: 56, right: 24, top: 24, bottom: 24 }): Viewport {
+export function readableViewport(bounds: Rect, pane: { width: number; height: number }, margin = { left: 56, right: 24, top: 24, bottom: 24 }, focus?: Rect): Viewport {
   const room = { width: pane.width - margin.left - margin.right, height: pane.height - margin.top - margin.bottom };
   const fit = Math.min(1, room.width / Math.max(1, bounds.width), room.height / Math.max(1, bounds.height));
   const zoom = Math.max(READABLE_ZOOM, fit);
   // Centred on an axis where the graph fits, else aligned to its start (left / top).
   const place = (start: number, size: number, before: number, space: number) => before + Math.max(0, (space - size * zoom) / 2) - start * zoom;
-  return { x: place(bounds.x, bounds.width, margin.left, room.width), y: place(bounds.y, bounds.height, margin.top, room.height), zoom };
+  let y = place(bounds.y, bounds.height, margin.top, room.height);
+  if (focus && (focus.y + focus.height) * zoom + y > margin.top + room.height) {
+    // The focus block centred vertically, without showing empty space below the graph.
+    const centred = margin.top + room.height / 2 - (focus.y + focus.height / 2) * zoom;
+    const lowest = margin.top + room.height - (bounds.y + bounds.height) * zoom;
+    y = Math.max(centred, lowest);
+  }
+  return { x: place(bounds.x, bounds.width, margin.left, room.width), y, zoom };
 }

@@ -67,3 +67,39 @@ export async function emptyCanvasSpot(page: Page): Promise<{ x: number; y: numbe
   if (!spot) throw new Error('no empty spot on the canvas');
   return spot;
 }
+
+/**
+ * What makes a drawing hard to follow besides overlapping blocks: edges drawn across a block they
+ * do not connect ("edge id × block id", sampling each path every 8 px) and Batch field labels
+ * ("label obs × block id") on a block.
+ */
+export async function edgeClutter(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type Rect = { top: number; bottom: number; left: number; right: number };
+    type Point = { x: number; y: number; matrixTransform(m: unknown): Point };
+    type Path = { getTotalLength(): number; getPointAtLength(d: number): Point; getScreenCTM(): unknown };
+    type El = { getBoundingClientRect(): Rect; getAttribute(name: string): string | null; querySelector(selector: string): Path | null; textContent: string | null };
+    const document = (globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<El> } }).document;
+    const blocks = [...document.querySelectorAll('.react-flow__node')].map((n) => ({ id: n.getAttribute('data-id')!, r: n.getBoundingClientRect() }));
+    const out: string[] = [];
+    for (const label of document.querySelectorAll('.edge-field-label')) {
+      const r = label.getBoundingClientRect();
+      for (const b of blocks) if (r.left < b.r.right && b.r.left < r.right && r.top < b.r.bottom && b.r.top < r.bottom) out.push(`label ${label.textContent} × ${b.id}`);
+    }
+    for (const g of document.querySelectorAll('.react-flow__edge')) {
+      const id = g.getAttribute('data-id') ?? '';
+      const [from, to] = id.split('->').map((s) => s.split('.')[0]);
+      const path = g.querySelector('.react-flow__edge-path')!;
+      const ctm = path.getScreenCTM();
+      const length = path.getTotalLength();
+      const hit = new Set<string>();
+      for (let d = 0; d <= length; d += 8) {
+        const p = path.getPointAtLength(d).matrixTransform(ctm);
+        for (const b of blocks)
+          if (b.id !== from && b.id !== to && p.x > b.r.left + 2 && p.x < b.r.right - 2 && p.y > b.r.top + 2 && p.y < b.r.bottom - 2) hit.add(b.id);
+      }
+      for (const b of hit) out.push(`${id} × ${b}`);
+    }
+    return out;
+  });
+}

@@ -215,6 +215,13 @@ export function Canvas() {
   useEffect(() => setNodes((prev) => syncNodes(prev, doc, catalogue, byNode, selectedSet)), [doc, catalogue, byNode, selectedSet]);
   useEffect(() => setEdges((prev) => syncEdges(prev, doc, catalogue, badEdges)), [doc, catalogue, badEdges]);
 
+  /** Where the data comes from (the first environment block): the opening view keeps it in sight. */
+  const sourceBounds = useCallback(() => {
+    const env = docRef.current.nodes.find((n) => n.type.startsWith('env.'));
+    const node = env && flow.getNode(env.id);
+    return node ? flow.getNodesBounds([node]) : undefined;
+  }, [flow]);
+
   // A newly loaded document: show it once its nodes are measured, readably (layout.ts readableViewport).
   const loadId = useStore(docStore, (s) => s.loadId);
   const nodesInitialized = useNodesInitialized();
@@ -226,8 +233,8 @@ export function Canvas() {
     if (!pendingFit.current || !nodesInitialized || nodes.length !== doc.nodes.length) return;
     pendingFit.current = false;
     const pane = wrapper.current?.getBoundingClientRect();
-    if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane), { duration: 0 });
-  }, [nodesInitialized, nodes, doc.nodes.length, flow]);
+    if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane, undefined, sourceBounds()), { duration: 0 });
+  }, [nodesInitialized, nodes, doc.nodes.length, flow, sourceBounds]);
 
   useEffect(() => {
     if (!focus) return;
@@ -471,19 +478,23 @@ export function Canvas() {
 
   const miniColor = useCallback((n: BlockFlowNode) => (n.data.entry ? categoryColor(n.data.entry.category) : '#c62828'), []);
 
+  const [layingOut, setLayingOut] = useState(false);
   const autoLayout = useCallback(async () => {
+    setLayingOut(true);
     const sizes = new Map(flow.getNodes().map((n) => [n.id, { width: n.measured?.width ?? 190, height: n.measured?.height ?? 100 }]));
     try {
       const moves = await layoutGraph(docRef.current, sizes);
       moveNodes(moves);
       setTimeout(() => {
         const pane = wrapper.current?.getBoundingClientRect();
-        if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane), { duration: 300 });
+        if (pane) void flow.setViewport(readableViewport(flow.getNodesBounds(flow.getNodes()), pane, undefined, sourceBounds()), { duration: 300 });
       }, 50);
     } catch (error) {
       toast(`Auto layout failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+    } finally {
+      setLayingOut(false);
     }
-  }, [flow]);
+  }, [flow, sourceBounds]);
 
   return (
     <div
@@ -539,8 +550,8 @@ export function Canvas() {
         <MiniMap pannable zoomable nodeColor={miniColor} nodeStrokeWidth={2} ariaLabel="Mini map" style={{ width: 170, height: 110 }} />
         <Controls aria-label="Zoom controls" />
         <Panel position="top-right" className="canvas-tools">
-          <button type="button" onClick={() => void autoLayout()} title="Arrange the blocks left to right (elkjs)" data-testid="auto-layout">
-            Auto layout
+          <button type="button" onClick={() => void autoLayout()} disabled={layingOut} aria-busy={layingOut} title="Arrange the blocks left to right (elkjs), keeping edges off blocks" data-testid="auto-layout">
+            {layingOut ? 'Laying out…' : 'Auto layout'}
           </button>
           <button type="button" onClick={() => void flow.fitView({ padding: 0.12, duration: 300, maxZoom: 1 })} data-testid="fit-view">
             Fit view
