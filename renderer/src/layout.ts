@@ -246,6 +246,26 @@ async function untangle(blocks: Placed[], links: Link[]): Promise<void> {
         for (let dx = -250; dx <= 250; dx += 25) if (b.x + dx >= lo && b.x + dx <= hi && b.x + dx >= 0) xs.push(b.x + dx);
         if (xs.length && tryMoves(i, 'x', xs)) moved = true;
       });
+      // Two blocks of one column trading places: a way out that single moves cannot reach (each
+      // would have to pass through the other).
+      for (let i = 0; i < blocks.length; i++) {
+        for (let j = i + 1; j < blocks.length; j++) {
+          const [a, b] = [blocks[i], blocks[j]];
+          if (a.x >= b.x + b.width || b.x >= a.x + a.width) continue;
+          const before = local(i) + local(j);
+          const retraceBoth = () => {
+            for (const k of touching[i]) traces[k] = trace(links[k]);
+            for (const k of touching[j]) traces[k] = trace(links[k]);
+          };
+          [a.y, b.y] = [b.y, a.y];
+          retraceBoth();
+          if (local(i) + local(j) < before) moved = true;
+          else {
+            [a.y, b.y] = [b.y, a.y];
+            retraceBoth();
+          }
+        }
+      }
       if (!moved) break;
     }
   };
@@ -278,8 +298,8 @@ export const READABLE_ZOOM = 0.75;
  * The view a graph opens with (and gets after auto layout): all of it when it fits the pane at a
  * readable zoom (never above 1:1); otherwise READABLE_ZOOM, starting at the graph's left edge —
  * the data sources, the env — and its top, so the user pans along the flow instead of squinting.
- * Where the graph is taller than the pane and `focus` (the env block) would fall below it, the
- * view is moved down to show it. The left margin keeps the zoom controls (bottom left) off the
+ * Where the graph is taller than the pane, the view centres `focus` vertically (the blocks of
+ * the first screenful, with the env). The left margin keeps the zoom controls (bottom left) off the
  * first column of blocks.
  */
 export function readableViewport(bounds: Rect, pane: { width: number; height: number }, margin = { left: 56, right: 24, top: 24, bottom: 24 }, focus?: Rect): Viewport {
@@ -289,11 +309,13 @@ export function readableViewport(bounds: Rect, pane: { width: number; height: nu
   // Centred on an axis where the graph fits, else aligned to its start (left / top).
   const place = (start: number, size: number, before: number, space: number) => before + Math.max(0, (space - size * zoom) / 2) - start * zoom;
   let y = place(bounds.y, bounds.height, margin.top, room.height);
-  if (focus && (focus.y + focus.height) * zoom + y > margin.top + room.height) {
-    // The focus block centred vertically, without showing empty space below the graph.
+  if (focus && bounds.height * zoom > room.height) {
+    // The part of the graph the view opens on (its first columns, the env) centred vertically,
+    // without showing empty space above or below the graph.
     const centred = margin.top + room.height / 2 - (focus.y + focus.height / 2) * zoom;
+    const highest = margin.top - bounds.y * zoom;
     const lowest = margin.top + room.height - (bounds.y + bounds.height) * zoom;
-    y = Math.max(centred, lowest);
+    y = Math.min(highest, Math.max(lowest, centred));
   }
   return { x: place(bounds.x, bounds.width, margin.left, room.width), y, zoom };
 }

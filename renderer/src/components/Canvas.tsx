@@ -26,7 +26,7 @@ import type { GraphEdge, GraphFile } from '../../../engine/graph/schema.ts';
 import { batchFieldsOf, catalogueStore, categoryColor, connectionRefusal, edgeKey, findPort, PORT_COLORS, type Catalogue, type ConnectionAttempt } from '../catalogue.ts';
 import { docStore } from '../doc.ts';
 import { addEdge, addNode, deleteElements, GRID, moveNodes } from '../graphOps.ts';
-import { layoutGraph, readableViewport } from '../layout.ts';
+import { layoutGraph, READABLE_ZOOM, readableViewport } from '../layout.ts';
 import { useStore } from '../store.ts';
 import { setSelected, toast, uiStore } from '../ui.ts';
 import { validationStore } from '../validation.ts';
@@ -215,11 +215,16 @@ export function Canvas() {
   useEffect(() => setNodes((prev) => syncNodes(prev, doc, catalogue, byNode, selectedSet)), [doc, catalogue, byNode, selectedSet]);
   useEffect(() => setEdges((prev) => syncEdges(prev, doc, catalogue, badEdges)), [doc, catalogue, badEdges]);
 
-  /** Where the data comes from (the first environment block): the opening view keeps it in sight. */
+  /** What the opening view shows first: the blocks of its first screenful (where the data comes from, the env). */
   const sourceBounds = useCallback(() => {
+    const pane = wrapper.current?.getBoundingClientRect();
+    const all = flow.getNodes();
+    if (!pane || !all.length) return undefined;
+    const left = Math.min(...all.map((n) => n.position.x));
+    const first = all.filter((n) => n.position.x < left + pane.width / READABLE_ZOOM);
     const env = docRef.current.nodes.find((n) => n.type.startsWith('env.'));
-    const node = env && flow.getNode(env.id);
-    return node ? flow.getNodesBounds([node]) : undefined;
+    const envNode = env && flow.getNode(env.id);
+    return flow.getNodesBounds(envNode && !first.includes(envNode) ? [...first, envNode] : first);
   }, [flow]);
 
   // A newly loaded document: show it once its nodes are measured, readably (layout.ts readableViewport).
