@@ -11,7 +11,7 @@
 import { assign, createActor, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { GraphError, GraphErrors } from './errors.ts';
 import type { MetricsRow } from './run-folder.ts';
-import { type Progress, RunSession, type SessionOptions, type Summary } from './session.ts';
+import { type Progress, RunSession, type SessionOptions, type Summary, yieldToLoop } from './session.ts';
 
 export type RunEvent =
   | { type: 'START' }
@@ -45,8 +45,6 @@ export interface RunContext {
 /** What one learning half gives the machine: a finished iteration, or none (suspended by Pause). */
 type LearnOutput = { suspended: true } | { suspended: false; row: MetricsRow; progress: Progress };
 
-/** Yield to the event loop so that PAUSE/STOP/SIGINT are seen between phases. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function describe(error: unknown, phase: string): RunContext['error'] {
   if (error instanceof GraphErrors) {

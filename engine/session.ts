@@ -53,6 +53,9 @@ export interface Summary {
   [extra: string]: unknown;
 }
 
+/** Hands the event loop back (messages, Stop, Pause, SIGINT), then goes on. */
+export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface IterationOutcome {
   record: IterationRecord;
   row: MetricsRow;
@@ -237,7 +240,7 @@ export class RunSession {
         return this.record(next.value);
       }
       if (performance.now() - since < sliceMs) continue;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToLoop();
       since = performance.now();
       if (this.disposed) return 'suspended';
       if (this.interrupt.stop) this.executor.cutIteration();

@@ -103,13 +103,23 @@ describe('wasm kernel replacements', () => {
       x.dispose();
       return out;
     });
+    const stockTranspose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
     installFastMatrixKernels();
+    expect(tf.getKernel('Transpose', 'wasm')!.kernelFunc).not.toBe(stockTranspose); // really replaced
     cases.forEach(([r, c], k) => {
       const x = tf.randomNormal([r, c], 0, 1, 'float32', k + 1);
       const fast = [tf.transpose(x), tf.sum(x, 0), tf.sum(x, -2, true), tf.sum(x, 1), tf.sum(x)];
       expect(fast[0].shape).toEqual([c, r]);
       expect(fast[2].shape).toEqual([1, c]);
       fast.forEach((t, i) => expect(Array.from(t.dataSync()), `${r}x${c} op ${i}`).toEqual(stock[k][i]));
+      // And against a plain reference: xᵀ element by element, column sums added in row order in float32.
+      const xs = x.dataSync();
+      const transposed: number[] = [];
+      for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) transposed.push(xs[i * c + j]);
+      expect(Array.from(fast[0].dataSync())).toEqual(transposed);
+      const columnSums = new Float32Array(c);
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) columnSums[j] += xs[i * c + j];
+      expect(Array.from(fast[1].dataSync())).toEqual(Array.from(columnSums));
       tf.dispose([x, ...fast]);
     });
     // Other ranks, permutations and dtypes go to the stock kernels.

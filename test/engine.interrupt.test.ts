@@ -39,6 +39,20 @@ async function straightRows(graph: GraphFile, n: number): Promise<MetricsRow[]> 
   return rows;
 }
 
+/** A started run of 3,000-step iterations, once `steps` env steps of its first iteration are done. */
+async function longRunUnderWay(steps: number) {
+  const dir = tempDir();
+  const { actor, session } = createRunActor({ graph: td3(6_000, 3_000), outDir: dir });
+  const states: string[] = [];
+  actor.subscribe((s) => states.push(JSON.stringify(s.value)));
+  const metrics: MetricsRow[] = [];
+  actor.on('metrics', ({ row }) => metrics.push(row));
+  actor.start();
+  actor.send({ type: 'START' });
+  await waitFor(() => (session.executor?.globalStep >= steps ? true : undefined), 60_000);
+  return { dir, actor, session, states, metrics };
+}
+
 describe('interrupting a long iteration', () => {
   it('suspends part-way on Pause and resumes to exactly the rows of an uninterrupted run, without leaking tensors', async () => {
     const graph = td3(1_000, 250);
@@ -87,15 +101,7 @@ describe('interrupting a long iteration', () => {
   }, 60_000);
 
   it('Stop in the middle of a 3,000-step iteration ends it within a second, records the steps it ran and checkpoints there; resume goes on from it', async () => {
-    const dir = tempDir();
-    const { actor, session } = createRunActor({ graph: td3(6_000, 3_000), outDir: dir });
-    const states: string[] = [];
-    actor.subscribe((s) => states.push(JSON.stringify(s.value)));
-    const metrics: MetricsRow[] = [];
-    actor.on('metrics', ({ row }) => metrics.push(row));
-    actor.start();
-    actor.send({ type: 'START' });
-    await waitFor(() => (session.executor?.globalStep >= 400 ? true : undefined), 60_000);
+    const { dir, actor, states, metrics } = await longRunUnderWay(400);
     const stopAt = performance.now();
     actor.send({ type: 'STOP' });
     await waitFor(() => (states.at(-1) !== JSON.stringify({ running: 'learning' }) ? true : undefined), 10_000);
@@ -121,13 +127,7 @@ describe('interrupting a long iteration', () => {
   }, 120_000);
 
   it('Pause in the middle of a long iteration pauses at once; Stop while paused records the part it ran', async () => {
-    const dir = tempDir();
-    const { actor, session } = createRunActor({ graph: td3(6_000, 3_000), outDir: dir });
-    const metrics: MetricsRow[] = [];
-    actor.on('metrics', ({ row }) => metrics.push(row));
-    actor.start();
-    actor.send({ type: 'START' });
-    await waitFor(() => (session.executor?.globalStep >= 300 ? true : undefined), 60_000);
+    const { dir, actor, session, metrics } = await longRunUnderWay(300);
     const pauseAt = performance.now();
     actor.send({ type: 'PAUSE' });
     await waitFor(() => (actor.getSnapshot().value === 'paused' ? true : undefined), 10_000);

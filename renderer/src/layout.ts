@@ -130,10 +130,12 @@ interface Link {
 /**
  * elk places blocks for its own edge routes, but the canvas draws each edge as one bezier from the
  * output handle to the input handle (DataEdge: xyflow's getBezierPath, curvature 0.25), which runs
- * across whatever blocks lie on the way. Greedy passes move one block at a time up or down to the
- * height where the fewest edges and field labels lie on blocks, data edges stay level and the band
- * stays low; while some still do, a few random kicks (seeded: the same graph gets the same
- * layout) and greedy passes again, keeping the best. (Templates: elk's 7–22 down to 0–2.)
+ * across whatever blocks lie on the way. Greedy passes move one block at a time up or down, and
+ * sideways within the room its edges leave, to where the fewest edges and field labels lie on
+ * blocks, data edges stay level and the band stays low, and let two blocks of a column trade
+ * places; while some still do, random kicks (seeded: the same graph gets the same layout) and
+ * greedy passes again, keeping the best. (On-policy templates: elk's 7–22 down to 0–3; off-policy:
+ * 5–19 down to 0–8.)
  */
 async function untangle(blocks: Placed[], links: Link[]): Promise<void> {
   // Seconds of work on a 36-block graph: the page stays responsive between passes and restarts.
