@@ -45,12 +45,17 @@ describe('editor in chromium', () => {
   it('deletes a node and brings it back with its edges on undo', async () => {
     const edgesBefore = await page.locator('.react-flow__edge').count();
     await page.getByTestId('node-entropy').click();
+    // Delete acts on the selection: wait until the click has selected the block (a loaded 2-core
+    // machine running the whole suite can take longer than expect.poll's default second).
+    await expect
+      .poll(() => page.getByTestId('node-entropy').evaluate((el) => !!(el as unknown as { closest(s: string): unknown }).closest('.react-flow__node.selected')), { timeout: 10_000 })
+      .toBe(true);
     await page.keyboard.press('Delete');
-    await expect.poll(() => page.getByTestId('node-entropy').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('node-entropy').count(), { timeout: 10_000 }).toBe(0);
     expect(await page.locator('.react-flow__edge').count()).toBeLessThan(edgesBefore);
     await page.keyboard.press('ControlOrMeta+z');
-    await expect.poll(() => page.getByTestId('node-entropy').count()).toBe(1);
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edgesBefore);
+    await expect.poll(() => page.getByTestId('node-entropy').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 10_000 }).toBe(edgesBefore);
   });
 
   it('runs, pauses, steps, resumes and stops while the return chart gains points', async () => {
